@@ -1,0 +1,88 @@
+"""`python -m bot [console]`: parse the command line, load settings, run the chosen process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bot import config
+from bot.console import ConsoleChannel
+from bot.engine import Engine
+from bot.i18n import Catalogs
+from bot.messages import is_user_key
+from handlers import build_registry
+from storage.database import Database, StorageError
+
+DEMO_DATABASE = Path("data/demo.sqlite3")
+EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    root = argparse.ArgumentParser(prog="python -m bot", description="The diaspora bot.")
+    commands = root.add_subparsers(dest="command")
+    console = commands.add_parser("console", help="chat in this terminal (the default)")
+    for target in (root, console):
+        target.add_argument("--db", type=Path, help=f"database file (default {DEMO_DATABASE})")
+        target.add_argument(
+            "--user", default="you", help="who you are: console:<USER> (default you)"
+        )
+        target.add_argument("--no-demo", action="store_true", help="do not seed a new database")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a process; configuration and storage problems are one line and exit status 2."""
+    args = parser().parse_args(argv)
+    try:
+        settings = config.load()
+    except config.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if "LOG_LEVEL" not in os.environ:
+        # The console is a conversation: start-up chatter would interleave with the replies.
+        settings = replace(settings, log_level="WARNING")
+    config.configure_logging(settings)
+    user = f"console:{args.user}"
+    if not is_user_key(user):
+        print(
+            f"--user: use 1-32 characters of A-Z a-z 0-9 _ - (got {args.user!r})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        return asyncio.run(
+            run_console(settings, args.db or DEMO_DATABASE, user, demo=not args.no_demo)
+        )
+    except StorageError as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+async def run_console(settings: config.Settings, path: Path, user: str, *, demo: bool) -> int:
+    """The console chat on a database file, seeded with sample content when new."""
+    new = not path.exists()  # noqa: ASYNC240  (once, before anything else runs)
+    db = await Database.open(path)
+    try:
+        registry = build_registry()
+        if new and demo:
+            async with db.transaction() as tx:
+                for seed in registry.demo:
+                    await seed(tx)
+        engine = Engine(db, registry, Catalogs(), settings)
+        channel = ConsoleChannel(
+            engine, user, sys.stdout, interactive=sys.stdin.isatty(), files=path.parent / "files"
+        )
+        await channel.run(sys.stdin)
+    finally:
+        await db.close()
+    return 0

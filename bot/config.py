@@ -1,0 +1,199 @@
+"""Configuration from the environment (and `.env`), read once into a frozen, validated object."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from bot.i18n import LOCALES
+from bot.messages import is_user_key
+
+
+class ConfigError(Exception):
+    """A bad or missing setting; the message is one line that names the variable."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+_TOKEN = re.compile(r"[0-9]{5,16}:[A-Za-z0-9_-]{30,64}")
+_VERSION = re.compile(r"[A-Za-z0-9._-]{1,32}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the bot reads; see the README for each variable."""
+
+    database_path: Path = Path("data/diaspora.sqlite3")
+    default_locale: str = "sq"
+    admins: frozenset[str] = frozenset()
+    officers: frozenset[str] = frozenset()
+    log_level: str = "INFO"
+    host: str = "0.0.0.0"
+    port: int = 8080
+    public_url: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_base_url: str | None = None
+    twilio_template_sids: Mapping[str, str] | None = None
+    whatsapp_daily_template_cap: int = 250
+    # Bump when the privacy notice's text changes: users who agreed to an older one are asked again.
+    privacy_notice_version: str = "2026-11"
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach a log line."""
+        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.twilio_auth_token)
+        return tuple(v for v in values if v)
+
+    def static_roles(self, key: str) -> frozenset[str]:
+        """The roles the environment gives a user (the console's `admin` is always an admin)."""
+        roles = set()
+        if key in self.admins or key == "console:admin":
+            roles.add("admin")
+        if key in self.officers:
+            roles.add("officer")
+        return frozenset(roles)
+
+
+def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    """Read and validate the settings; the environment wins over `.env`."""
+    merged: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    env = {k: v.strip() for k, v in merged.items() if v.strip()}
+
+    templates = {
+        locale: env[f"TWILIO_TEMPLATE_SID_{locale.upper()}"]
+        for locale in LOCALES
+        if f"TWILIO_TEMPLATE_SID_{locale.upper()}" in env
+    }
+    settings = Settings(
+        database_path=Path(env.get("DATABASE_PATH", "data/diaspora.sqlite3")),
+        default_locale=_choice(env, "DEFAULT_LOCALE", "sq", LOCALES),
+        admins=_keys(env, "ADMINS"),
+        officers=_keys(env, "OFFICERS"),
+        log_level=_choice(
+            env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+        ),
+        host=env.get("HOST", "0.0.0.0"),
+        port=_integer(env, "PORT", 8080, 1, 65535),
+        public_url=_url(env, "PUBLIC_URL"),
+        telegram_bot_token=_match(env, "TELEGRAM_BOT_TOKEN", _TOKEN, "not a bot token"),
+        telegram_api_base_url=_url(env, "TELEGRAM_API_BASE_URL", https_only=False),
+        telegram_webhook_secret=_match(
+            env, "TELEGRAM_WEBHOOK_SECRET", _SECRET, "use 1-256 characters of A-Z a-z 0-9 _ -"
+        ),
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN"),
+        twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM"),
+        twilio_api_base_url=_url(env, "TWILIO_API_BASE_URL", https_only=False),
+        twilio_template_sids=templates or None,
+        whatsapp_daily_template_cap=_integer(env, "WHATSAPP_DAILY_TEMPLATE_CAP", 250, 0, 10**9),
+        privacy_notice_version=_match(
+            env, "PRIVACY_NOTICE_VERSION", _VERSION, "use 1-32 characters of A-Z a-z 0-9 . _ -"
+        )
+        or Settings.privacy_notice_version,
+    )
+    return settings
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level, with secrets redacted and httpx quiet."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redactor = Redactor(settings.secrets())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+
+
+class Redactor(logging.Filter):
+    """Replace secret values in a record's final message, whatever logger produced it."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secrets if len(s) >= 4)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message once, redact it, and drop the arguments."""
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        for secret in self._secrets:
+            message = message.replace(secret, "[redacted]")
+            if record.exc_text:
+                record.exc_text = record.exc_text.replace(secret, "[redacted]")
+        record.msg, record.args = message, None
+        return True
+
+
+def _choice(
+    env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...], upper: bool = False
+) -> str:
+    """A value from a fixed list."""
+    value = env.get(name, default)
+    value = value.upper() if upper else value.lower()
+    if value not in allowed:
+        raise ConfigError(name, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _keys(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma-separated list of user keys such as `telegram:123,whatsapp:+39...`."""
+    keys = frozenset(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    bad = sorted(k for k in keys if not is_user_key(k))
+    if bad:
+        raise ConfigError(name, f"not a user key (<channel>:<id>): {bad[0]}")
+    return keys
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number within bounds."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, https_only: bool = True) -> str | None:
+    """An absolute http(s) URL without a trailing slash."""
+    raw = env.get(name)
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(name, f"must be an absolute {' or '.join(schemes)} URL")
+    return raw.rstrip("/")
+
+
+def _match(env: Mapping[str, str], name: str, pattern: re.Pattern[str], problem: str) -> str | None:
+    """A value that must have a given shape; the value itself is never echoed (it may be secret)."""
+    raw = env.get(name)
+    if raw is not None and not pattern.fullmatch(raw):
+        raise ConfigError(name, problem)
+    return raw

@@ -1,0 +1,466 @@
+"""The engine: one transaction per message (load, route, step, save, de-duplicate), then replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.config import Settings
+from bot.flow import AGAIN, END, MENU, Answer, Call, Goto, Next
+from bot.i18n import N_, Catalogs, negotiate, normalize
+from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
+from bot.registry import Registry
+from bot.state import State
+from bot.turn import Turn
+from storage import conversations, processed, turns, users
+from storage.clock import utcnow
+from storage.database import Database, Tx
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[list[Reply]], Awaitable[None]]
+
+MAX_TEXT = 4096  # Telegram's own limit; longer text is refused with a clear reply
+MAX_HOPS = 25  # steps one message may pass through before the engine calls it a loop
+INBOUND_RESOLUTION = timedelta(minutes=1)  # last_inbound_at is kept to the minute, not per message
+
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?", re.DOTALL)
+_STAMP = re.compile(r"~([0-9]+)~(.*)", re.DOTALL)
+
+# The engine's own global words; features add more (help, language) through the registry.
+MENU_WORD, BACK_WORD, CANCEL_WORD = N_("menu"), N_("back"), N_("cancel")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What came of a message: its replies, and whether it had been processed before."""
+
+    replies: list[Reply]
+    duplicate: bool = False
+
+
+class Engine:
+    """Routes each incoming message through the flows, one transaction per message."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        catalogs: Catalogs,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.catalogs = catalogs
+        self.settings = settings
+        self.clock = clock
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._words: dict[str, str] = {}  # normalized word in any language -> action
+        for word, action in [(MENU_WORD, "!menu"), (BACK_WORD, "!back"), (CANCEL_WORD, "!cancel")]:
+            self._add_word(word, action)
+        for feature_word in registry.words:
+            self._add_word(feature_word.word, feature_word.route)
+
+    def _add_word(self, word: str, action: str) -> None:
+        """Recognise a word in its English form and in every catalog's translation."""
+        for form in [word] + [tr.t(word) for tr in self.catalogs.all()]:
+            self._words.setdefault(normalize(form), action)
+
+    async def handle(self, incoming: Incoming, deliver: Deliver | None = None) -> Outcome:
+        """Process one message; `deliver` sends the replies while the user's lock is held."""
+        async with self._user_lock(incoming.user):
+            replies, duplicate, delivered = await self._transact(incoming)
+            if duplicate and delivered:
+                return Outcome(replies, duplicate=True)
+            replies = await self._render_attachments(replies)
+            if deliver is not None:
+                await deliver(replies)
+                if incoming.message_id is not None:
+                    async with self.db.statement() as tx:
+                        await processed.mark_delivered(tx, incoming.channel, incoming.message_id)
+            return Outcome(replies, duplicate=duplicate)
+
+    async def locale_of(self, key: str) -> str:
+        """A user's language, read without the write lock (for apologies after a failure)."""
+        row = await self.db.read_one("SELECT locale, locale_hint FROM users WHERE key = ?", (key,))
+        stored, hint = (row["locale"], row["locale_hint"]) if row else (None, None)
+        return negotiate(stored, hint, self.settings.default_locale)
+
+    @asynccontextmanager
+    async def _user_lock(self, key: str) -> AsyncIterator[None]:
+        """Hold one user's lock from taking a message until its replies are sent."""
+        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+    async def _transact(self, incoming: Incoming) -> tuple[list[Reply], bool, bool]:
+        """The one transaction: load, route, run the step, save, record the message id."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            loaded = await turns.load(tx, incoming.user, incoming.channel, incoming.message_id)
+            if loaded.replayed is not None:
+                stored = [Reply.from_json(r) for r in json.loads(loaded.replayed)]
+                return stored, True, loaded.delivered
+            user = loaded.user
+            if user is None:
+                user = await users.create(
+                    tx, incoming.user, locale_hint=incoming.locale_hint, now=now
+                )
+            else:
+                user = await self._touch(tx, incoming, user, now)
+            state = self._restore(loaded.state)
+            roles = self.settings.static_roles(user.key) | loaded.roles
+            locale = negotiate(user.locale, user.locale_hint, self.settings.default_locale)
+            turn = Turn(
+                incoming=incoming,
+                user=user,
+                roles=roles,
+                state=state or State(self.registry.main_menu.name, self.registry.main_menu.entry),
+                db=tx,
+                now=now,
+                settings=self.settings,
+                registry=self.registry,
+                catalogs=self.catalogs,
+                translator=self.catalogs.translator(locale),
+            )
+            await _Dispatch(self, turn).run(incoming, fresh=state is None)
+            replies = turn.replies
+            dumped = turn.state.dumps()
+            if dumped != loaded.state:
+                await conversations.save(tx, user.key, dumped, now)
+            if incoming.message_id is not None:
+                encoded = json.dumps([r.to_json() for r in replies], ensure_ascii=False)
+                await processed.record(
+                    tx, incoming.channel, incoming.message_id, user.key, encoded, now
+                )
+            return replies, False, False
+
+    async def _touch(
+        self, tx: Tx, incoming: Incoming, user: users.User, now: datetime
+    ) -> users.User:
+        """Keep the last inbound time (to the minute) and the platform's language hint current."""
+        changes: dict[str, object] = {}
+        if user.last_inbound_at is None or now - user.last_inbound_at >= INBOUND_RESOLUTION:
+            changes["last_inbound_at"] = now
+        if incoming.locale_hint and incoming.locale_hint != user.locale_hint:
+            changes["locale_hint"] = incoming.locale_hint
+        if changes:
+            await users.update(tx, user.key, **changes)
+            user = replace(user, **changes)  # type: ignore[arg-type]
+        return user
+
+    def _restore(self, text: str | None) -> State | None:
+        """The stored record, or None (first contact, or a record that no longer fits the code)."""
+        if text is None:
+            return None
+        try:
+            state = State.loads(text)
+        except (ValueError, KeyError, TypeError):
+            log.warning("discarding a corrupt conversation record")
+            return None
+        flow = self.registry.flows.get(state.flow)
+        frames_ok = all(
+            f.flow in self.registry.flows and f.then in self.registry.flows[f.flow].steps
+            for f in state.stack
+        )
+        if flow is None or state.step not in flow.steps or not frames_ok:
+            log.warning("conversation record points at a step that no longer exists; resetting")
+            menu = self.registry.main_menu
+            return State(menu.name, menu.entry, seq=state.seq)
+        return state
+
+    def word(self, text: str) -> str | None:
+        """The action of a global word, when the whole message is one (in any language)."""
+        return self._words.get(normalize(text))
+
+    async def _render_attachments(self, replies: list[Reply]) -> list[Reply]:
+        """Produce heavy attachments after the commit, off the event loop."""
+        rendered = []
+        for reply in replies:
+            spec = reply.attachment
+            if isinstance(spec, AttachmentSpec):
+                renderer = self.registry.attachments.get(spec.renderer)
+                attachment: Attachment | None = None
+                if renderer is None:
+                    log.error("no attachment renderer named %r", spec.renderer)
+                else:
+                    attachment = await asyncio.to_thread(renderer, spec.args)
+                reply = replace(reply, attachment=attachment)
+            rendered.append(reply)
+        return rendered
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keeping line breaks and tabs), compose accents, trim."""
+    kept = "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+    return unicodedata.normalize("NFC", kept).strip()
+
+
+class _Dispatch:
+    """Decides what one message means at the user's current step, and moves the conversation."""
+
+    def __init__(self, engine: Engine, turn: Turn) -> None:
+        self.engine = engine
+        self.registry = engine.registry
+        self.turn = turn
+        self.state = turn.state
+
+    async def run(self, incoming: Incoming, *, fresh: bool) -> None:
+        """Route the message, then stamp the options the replies offer."""
+        self.prompt_start = 0
+        await self._route(incoming, fresh)
+        self._stamp_options()
+
+    async def _route(self, incoming: Incoming, fresh: bool) -> None:
+        """Answer precedence: route payloads, options, global words, then free text."""
+        turn, state = self.turn, self.state
+        text = clean_text(incoming.text)
+        command = _COMMAND.fullmatch(text) if incoming.kind in ("text", "command") else None
+        if fresh:
+            arg = (command.group(2) or "") if command and command.group(1) == "start" else ""
+            return await self._follow(f"start:{arg.strip()}")
+        if incoming.kind == "resume":
+            return await self._advance(AGAIN)
+        flow = self.registry.flows[state.flow]
+        if not turn.may(flow.roles):
+            turn.reply(turn.t("That part is for staff only. Here is the main menu."))
+            return await self._advance(MENU)
+        if incoming.kind == "button":
+            return await self._button(incoming.payload or "")
+        if incoming.kind in ("media", "location", "other"):
+            turn.reply(turn.t("I can read only text. Please type your answer or choose an option."))
+            return await self._advance(AGAIN)
+        if not text:
+            turn.reply(
+                turn.t("That message was empty. Please type your answer or choose an option.")
+            )
+            return await self._advance(AGAIN)
+        if len(text) > MAX_TEXT:
+            turn.reply(
+                turn.t(
+                    "That message is too long: please keep it under {limit} characters.",
+                    limit=MAX_TEXT,
+                )
+            )
+            return await self._advance(AGAIN)
+        if command:
+            return await self._command(command.group(1).lower(), (command.group(2) or "").strip())
+        return await self._text(text)
+
+    async def _text(self, text: str) -> None:
+        """Typed text: an option (number or label), a global word, or the step's free text."""
+        turn, state = self.turn, self.state
+        step = self.registry.flows[state.flow].steps[state.step]
+        options = state.options if state.prompted else []
+        takes_text = step.answer is not None and (not options or step.free_text)
+        if options:
+            if text.isascii() and text.isdigit():
+                number = int(text)
+                if number == 0:
+                    return await self._back()
+                if number <= len(options):
+                    return await self._choose(options[number - 1])
+                if not takes_text:
+                    turn.reply(turn.t("There is no option {number}.", number=number))
+                    return await self._advance(AGAIN)
+            folded = normalize(text)
+            for option in options:
+                if folded and normalize(option.label) == folded:
+                    return await self._choose(option)
+        action = self.engine.word(text)
+        if action is not None:
+            return await self._word(action)
+        if takes_text and step.answer is not None:
+            return await self._advance(await step.answer(turn, Answer(text)), came_from=state.step)
+        turn.reply(turn.t("Please choose one of the options: type its number or tap it."))
+        await self._advance(AGAIN)
+
+    async def _button(self, payload: str) -> None:
+        """A pressed button: a route from anywhere, or an option of the current prompt only."""
+        stamped = _STAMP.fullmatch(payload)
+        if stamped:
+            current = int(stamped.group(1)) == self.state.seq and self.state.prompted
+            option = next((o for o in self.state.options if o.payload == payload), None)
+            if current and option is not None:
+                return await self._choose(option)
+            return await self._stale()
+        if self.registry.resolve(payload) is not None:
+            return await self._follow(payload)
+        await self._stale()
+
+    async def _stale(self) -> None:
+        """An old or unknown button: say so and show the current prompt again."""
+        self.turn.reply(self.turn.t("That menu is no longer active. Here is where we are now."))
+        await self._advance(AGAIN)
+
+    async def _choose(self, option: Button) -> None:
+        """An option was picked: follow it if it is a route, else give it to the step."""
+        stamped = _STAMP.fullmatch(option.payload)
+        if stamped is None:
+            return await self._follow(option.payload)
+        step = self.registry.flows[self.state.flow].steps[self.state.step]
+        if step.answer is None:
+            return await self._advance(AGAIN)
+        answer = Answer(option.label, choice=stamped.group(2))
+        await self._advance(await step.answer(self.turn, answer), came_from=self.state.step)
+
+    async def _command(self, name: str, arg: str) -> None:
+        """A slash command: /start, the engine's words, or one from the registry."""
+        turn = self.turn
+        if name == "start":
+            return await self._follow(f"start:{arg}")
+        if name in ("menu", "back", "cancel"):
+            return await self._word(f"!{name}")
+        command = self.registry.command(name)
+        if command is None:
+            turn.reply(
+                turn.t(
+                    "I do not know the command /{name}. Send /help to see what I understand.",
+                    name=name,
+                )
+            )
+            return await self._advance(AGAIN)
+        payload = f"{command.route}:{arg}" if arg else command.route
+        if command.call:
+            return await self._call_route(payload)
+        await self._follow(payload)
+
+    async def _word(self, action: str) -> None:
+        """A global word: menu, back, cancel, or a feature's route called as a sub-flow."""
+        if action == "!menu":
+            return await self._advance(MENU)
+        if action == "!back":
+            return await self._back()
+        if action == "!cancel":
+            if self.state.flow != self.registry.main_menu.name or self.state.stack:
+                self.turn.reply(self.turn.t("Cancelled."))
+            return await self._advance(MENU)
+        await self._call_route(action)
+
+    async def _back(self) -> None:
+        """The previous step of this flow, the caller's step, or the menu at the top."""
+        state = self.state
+        while not state.history and state.stack:
+            frame = state.pop()
+            if not frame.passthrough:
+                state.step = frame.step
+                return await self._advance(AGAIN)
+        if state.history:
+            state.step = state.history.pop()
+            return await self._advance(AGAIN)
+        await self._advance(MENU)
+
+    def _refuse(self) -> None:
+        """Tell the user something is for staff only; the caller re-asks the current step."""
+        self.turn.reply(self.turn.t("That part is for staff only."))
+
+    async def _follow(self, payload: str) -> None:
+        """Enter the flow a route payload names, leaving the current flow (routes work anywhere)."""
+        found = self.registry.resolve(payload)
+        if found is None:
+            return await self._stale()
+        route, arg = found
+        if not self.turn.may(route.spec.roles):
+            self._refuse()
+            return await self._advance(AGAIN)
+        self.state.enter(route.flow.name, route.flow.entry)
+        await self._advance(await route.spec.handler(self.turn, arg))
+
+    async def _call_route(self, payload: str) -> None:
+        """Enter a route's flow as a sub-flow that returns to the current step (help, language)."""
+        found = self.registry.resolve(payload)
+        if found is None:
+            return await self._stale()
+        route, arg = found
+        if not self.turn.may(route.spec.roles):
+            self._refuse()
+            return await self._advance(AGAIN)
+        state = self.state
+        if state.flow == route.flow.name:
+            state.step = route.flow.entry  # already in it: start it over instead of nesting
+            state.history = []
+        else:
+            state.push(route.flow.name, route.flow.entry, {}, then=state.step)
+        await self._advance(await route.spec.handler(self.turn, arg))
+
+    async def _advance(self, nxt: Next | None, came_from: str | None = None) -> None:
+        """Move to the next step and run asks until one waits for the user."""
+        state, turn = self.state, self.turn
+        for _ in range(MAX_HOPS):
+            if nxt is None:
+                return
+            if nxt is END:
+                if state.stack:
+                    state.step = state.pop().then
+                else:
+                    self._to_menu()
+            elif nxt is MENU:
+                self._to_menu()
+            elif isinstance(nxt, Call):
+                flow = self.registry.flows[nxt.flow]
+                if turn.may(flow.roles):
+                    passthrough = came_from is None  # made by an ask, which showed no prompt
+                    state.push(flow.name, flow.entry, nxt.data, nxt.then, passthrough)
+                else:
+                    self._refuse()
+            elif isinstance(nxt, Goto):
+                found = self.registry.resolve(nxt.payload)
+                if found is None:
+                    raise LookupError(f"no route for {nxt.payload!r}")
+                route, arg = found
+                if turn.may(route.spec.roles):
+                    state.enter(route.flow.name, route.flow.entry)
+                    nxt, came_from = await route.spec.handler(turn, arg), None
+                    continue
+                self._refuse()
+            elif isinstance(nxt, str):
+                if nxt not in self.registry.flows[state.flow].steps:
+                    raise LookupError(f"flow {state.flow} has no step {nxt!r}")
+                if came_from is not None:
+                    state.move(nxt)
+                else:
+                    state.step = nxt
+            came_from = None
+            step = self.registry.flows[state.flow].steps[state.step]
+            self.prompt_start = len(turn.replies)
+            assert step.ask is not None  # Flow.validate checks every step has one
+            nxt = await step.ask(turn)
+        raise RuntimeError(f"more than {MAX_HOPS} steps for one message in flow {state.flow}")
+
+    def _to_menu(self) -> None:
+        """Leave every flow for the main menu."""
+        menu = self.registry.main_menu
+        self.state.enter(menu.name, menu.entry)
+
+    def _stamp_options(self) -> None:
+        """Number this prompt, mark its step-local payloads with that number, store the options."""
+        state, replies = self.state, self.turn.replies
+        state.seq += 1
+        stamped: list[Reply] = []
+        for reply in replies:
+            buttons = tuple(
+                b if b.route else Button(b.label, f"~{state.seq}~{b.payload}")
+                for b in reply.buttons
+            )
+            stamped.append(replace(reply, buttons=buttons) if reply.buttons else reply)
+        replies[:] = stamped
+        state.options = [b for reply in stamped for b in reply.buttons]
+        state.prompted = any(r.buttons for r in stamped[self.prompt_start :])

@@ -1,0 +1,140 @@
+"""Languages: catalogs read from the .po files at start, a translator per user, Babel formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import string
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.core import negotiate_locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+LOCALES = ("sq", "it", "el", "en")
+LANGUAGE_NAMES = {"sq": "Shqip", "it": "Italiano", "el": "Ελληνικά", "en": "English"}
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, when shown."""
+    return message
+
+
+def normalize(text: str) -> str:
+    """Fold case, accents and symbols so "Menù", "MENU" and "📋 menu" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = [
+        ch for ch in decomposed if not unicodedata.combining(ch) and (ch.isalnum() or ch.isspace())
+    ]
+    return " ".join("".join(kept).split())
+
+
+def negotiate(stored: str | None, hint: str | None, default: str) -> str:
+    """The user's language: their stored choice, then the platform's hint, then the default."""
+    if stored in LOCALES:
+        return stored
+    if hint:
+        found = negotiate_locale([hint.replace("-", "_")], list(LOCALES), sep="_")
+        if found:
+            return str(found)
+    return default
+
+
+def placeholders(message: str) -> set[str]:
+    """The `{name}` fields a message uses."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
+    except ValueError:
+        return {"<malformed>"}
+
+
+class Translator:
+    """Gettext and Babel formatting bound to one language."""
+
+    def __init__(self, locale: str, translations: Translations) -> None:
+        self.locale = locale
+        self._translations = translations
+
+    def t(self, message: str, /, **values: Any) -> str:
+        """Translate a message and fill its `{placeholders}` (numbers formatted for the locale)."""
+        text = self._translations.gettext(message)
+        return self._fill(text, values) if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        """Translate a message whose form depends on a count; `{n}` is the count, formatted."""
+        text = self._translations.ngettext(singular, plural, n)
+        return self._fill(text, {"n": n, **values})
+
+    def _fill(self, text: str, values: Mapping[str, Any]) -> str:
+        """Insert values, formatting numbers (never booleans) by Babel for this locale."""
+        shown = {
+            name: (
+                format_decimal(value, locale=self.locale)
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else value
+            )
+            for name, value in values.items()
+        }
+        return text.format_map(shown)
+
+    def datetime(self, moment: dt.datetime, zone: str | dt.tzinfo, width: str = "medium") -> str:
+        """A date and time as read in a time zone, e.g. "27 nën 2026, 18:30"."""
+        tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+        return str(format_datetime(moment, width, tzinfo=tz, locale=self.locale))
+
+    def date(
+        self,
+        moment: dt.datetime | dt.date,
+        zone: str | dt.tzinfo | None = None,
+        width: str = "long",
+    ) -> str:
+        """A date; a datetime is first converted to the zone (format_date has no tzinfo)."""
+        if isinstance(moment, dt.datetime) and zone is not None:
+            moment = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+        return str(format_date(moment, width, locale=self.locale))
+
+    def time(self, moment: dt.datetime, zone: str | dt.tzinfo, width: str = "short") -> str:
+        """A time of day as read in a time zone."""
+        tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+        return str(format_time(moment, width, tzinfo=tz, locale=self.locale))
+
+    def number(self, value: float) -> str:
+        """A number with the locale's separators."""
+        return str(format_decimal(value, locale=self.locale))
+
+
+class Catalogs:
+    """The four catalogs, read from the .po files when the process starts (no build step)."""
+
+    def __init__(self, root: Path = LOCALES_DIR) -> None:
+        self._translators = {locale: Translator(locale, _load(root, locale)) for locale in LOCALES}
+
+    def translator(self, locale: str) -> Translator:
+        """The translator for a language (unknown codes get the English one)."""
+        return self._translators.get(locale, self._translators["en"])
+
+    def all(self) -> list[Translator]:
+        """One translator per language, in LOCALES order."""
+        return [self._translators[locale] for locale in LOCALES]
+
+
+def _load(root: Path, locale: str) -> Translations:
+    """Compile a .po file in memory; a missing file means the English source strings."""
+    po = root / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.is_file():
+        return Translations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)

@@ -1,0 +1,207 @@
+"""The registry: what each flow module adds (menu entries, commands, routes, words, audiences)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.flow import Flow, Next, RouteHandler, RouteSpec
+from bot.messages import Attachment
+
+if TYPE_CHECKING:
+    from bot.turn import Turn
+    from storage.database import Tx
+
+Roles = frozenset[str]
+EVERYONE: Roles = frozenset()
+ADMIN: Roles = frozenset({"admin"})
+OFFICER: Roles = frozenset({"officer"})
+
+_COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def allowed(held: Roles, required: Roles) -> bool:
+    """Whether a user with `held` roles may use something that needs one of `required`."""
+    return not required or "admin" in held or bool(held & required)
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """A main-menu button: label (marked with N_), the route it follows, who sees it, its place."""
+
+    label: str
+    route: str
+    roles: Roles = EVERYONE
+    order: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command; `call` runs its route as a sub-flow that returns to where the user was."""
+
+    name: str
+    description: str
+    route: str
+    roles: Roles = EVERYONE
+    call: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A global word (marked with N_, matched in every language) that calls a flow from anywhere."""
+
+    word: str
+    route: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceParam:
+    """A parameter of an audience: its prompt and its choices as (label, value) pairs."""
+
+    name: str
+    prompt: str
+    choices: Callable[[Tx, Turn], Awaitable[list[tuple[str, str]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """A set of users announcements can target; `select` returns SQL yielding user keys."""
+
+    name: str
+    label: str
+    select: Callable[[Mapping[str, str]], tuple[str, tuple[Any, ...]]]
+    params: tuple[AudienceParam, ...] = ()
+
+
+FallbackHandler = Callable[["Turn", str], Awaitable[Next | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """Free text typed at the menu goes to these in order until one returns a next step."""
+
+    name: str
+    handler: FallbackHandler
+    order: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DeepLink:
+    """`/start <prefix><rest>` (a poster's link) follows route payload `<route>:<rest>`."""
+
+    prefix: str
+    route: str
+
+
+AttachmentRenderer = Callable[[Mapping[str, Any]], Attachment]
+DemoSeeder = Callable[["Tx"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Everything one flow module adds, declared in one place."""
+
+    flows: Sequence[Flow] = ()
+    menu: Sequence[MenuEntry] = ()
+    commands: Sequence[Command] = ()
+    words: Sequence[Word] = ()
+    audiences: Sequence[Audience] = ()
+    fallbacks: Sequence[Fallback] = ()
+    deeplinks: Sequence[DeepLink] = ()
+    attachments: Mapping[str, AttachmentRenderer] = field(default_factory=dict)
+    demo: DemoSeeder | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A resolved route: the flow it enters and its handler."""
+
+    flow: Flow
+    spec: RouteSpec
+
+
+def _entry(flow: Flow) -> RouteHandler:
+    """The route every flow gets by its name: start at its entry step."""
+
+    async def enter(turn: Turn, arg: str) -> Next:
+        return flow.entry
+
+    return enter
+
+
+class Registry:
+    """All features together, checked for consistency; the menu and commands come from here."""
+
+    def __init__(self, features: Iterable[Feature], *, menu: str) -> None:
+        features = list(features)
+        self.flows: dict[str, Flow] = {}
+        self.routes: dict[str, Route] = {}
+        for feature in features:
+            for flow in feature.flows:
+                if flow.name in self.flows:
+                    raise ValueError(f"two flows named {flow.name!r}")
+                flow.validate()
+                self.flows[flow.name] = flow
+                specs = list(flow.routes)
+                if all(spec.prefix != flow.name for spec in specs):
+                    specs.append(RouteSpec(flow.name, _entry(flow), flow.roles))
+                for spec in specs:
+                    if ":" in spec.prefix or "~" in spec.prefix or spec.prefix in self.routes:
+                        raise ValueError(f"bad or duplicate route {spec.prefix!r}")
+                    self.routes[spec.prefix] = Route(flow, spec)
+        self.menu = sorted((m for f in features for m in f.menu), key=lambda m: m.order)
+        self.commands = [c for f in features for c in f.commands]
+        self.words = [w for f in features for w in f.words]
+        self.audiences = {a.name: a for f in features for a in f.audiences}
+        self.fallbacks = sorted((x for f in features for x in f.fallbacks), key=lambda x: x.order)
+        self.deeplinks = [d for f in features for d in f.deeplinks]
+        self.attachments = {k: v for f in features for k, v in f.attachments.items()}
+        self.demo = [f.demo for f in features if f.demo is not None]
+        if menu not in self.flows or "start" not in self.routes:
+            raise ValueError("a registry needs the menu flow and a `start` route (first contact)")
+        self.main_menu = self.flows[menu]
+        self._check()
+
+    def _check(self) -> None:
+        """Every menu entry, command, word and deep link names a route that exists."""
+        targets = [m.route for m in self.menu] + [c.route for c in self.commands]
+        targets += [w.route for w in self.words] + [d.route for d in self.deeplinks]
+        for target in targets:
+            if self.resolve(target) is None:
+                raise ValueError(f"no route for {target!r}")
+        names = [c.name for c in self.commands]
+        for name in names:
+            if not _COMMAND_NAME.fullmatch(name) or names.count(name) > 1:
+                raise ValueError(f"bad or duplicate command {name!r}")
+
+    def resolve(self, payload: str) -> tuple[Route, str] | None:
+        """The route a payload follows and its argument (`event:42` → events route, "42")."""
+        prefix, _, arg = payload.partition(":")
+        route = self.routes.get(prefix)
+        return None if route is None else (route, arg)
+
+    def menu_for(self, roles: Roles) -> list[MenuEntry]:
+        """The main-menu entries a user with these roles sees."""
+        return [m for m in self.menu if allowed(roles, m.roles | self._route_roles(m.route))]
+
+    def commands_for(self, roles: Roles) -> list[Command]:
+        """The commands a user with these roles may use."""
+        return [c for c in self.commands if allowed(roles, c.roles | self._route_roles(c.route))]
+
+    def command(self, name: str) -> Command | None:
+        """A command by its name."""
+        return next((c for c in self.commands if c.name == name), None)
+
+    def deeplink(self, payload: str) -> str | None:
+        """The route payload a `/start` deep-link payload stands for, if any."""
+        for link in self.deeplinks:
+            if payload.startswith(link.prefix) and len(payload) > len(link.prefix):
+                return f"{link.route}:{payload[len(link.prefix) :]}"
+        return None
+
+    def _route_roles(self, payload: str) -> Roles:
+        """The roles needed to follow a payload."""
+        found = self.resolve(payload)
+        return EVERYONE if found is None else found[0].spec.roles

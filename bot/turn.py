@@ -1,0 +1,99 @@
+"""A turn: what a step sees while handling one message (user, language, storage, replies)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bot.config import Settings
+from bot.i18n import Catalogs, Translator
+from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
+from bot.registry import Registry, Roles, allowed
+from bot.state import State
+from storage import users
+from storage.database import Tx
+from storage.users import User
+
+
+class Turn:
+    """The context of one step: bound to one user, one language and one transaction."""
+
+    def __init__(
+        self,
+        *,
+        incoming: Incoming,
+        user: User,
+        roles: Roles,
+        state: State,
+        db: Tx,
+        now: datetime,
+        settings: Settings,
+        registry: Registry,
+        catalogs: Catalogs,
+        translator: Translator,
+    ) -> None:
+        self.incoming = incoming
+        self.user = user
+        self.roles = roles
+        self.state = state
+        self.db = db
+        self.now = now
+        self.settings = settings
+        self.registry = registry
+        self.catalogs = catalogs
+        self.i18n = translator
+        self.replies: list[Reply] = []
+
+    @property
+    def key(self) -> str:
+        """The user's key, `<channel>:<id>`."""
+        return self.user.key
+
+    @property
+    def channel(self) -> str:
+        """The channel this message came from."""
+        return self.user.channel
+
+    @property
+    def locale(self) -> str:
+        """The language this turn speaks."""
+        return self.i18n.locale
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The current flow's collected data (saved with the conversation)."""
+        return self.state.data
+
+    def t(self, message: str, /, **values: Any) -> str:
+        """Translate into the user's language and fill `{placeholders}`."""
+        return self.i18n.t(message, **values)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        """Translate a count-dependent message; `{n}` is the count."""
+        return self.i18n.ngettext(singular, plural, n, **values)
+
+    def reply(
+        self,
+        text: str = "",
+        *,
+        title: str | None = None,
+        buttons: Sequence[Button] = (),
+        attachment: Attachment | AttachmentSpec | None = None,
+    ) -> None:
+        """Add a message to this turn's replies."""
+        self.replies.append(Reply(text, title, tuple(buttons), attachment))
+
+    def may(self, required: Roles) -> bool:
+        """Whether this user holds one of the required roles (admins hold every role)."""
+        return allowed(self.roles, required)
+
+    def set_locale(self, locale: str) -> None:
+        """Speak another language from now on in this turn (the caller stores the choice)."""
+        self.i18n = self.catalogs.translator(locale)
+
+    async def update_user(self, **changes: Any) -> None:
+        """Store changes to the user's record and keep `turn.user` in step."""
+        await users.update(self.db, self.key, **changes)
+        self.user = replace(self.user, **changes)

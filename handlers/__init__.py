@@ -1,0 +1,18 @@
+"""The flows. Nothing here knows a platform: no telegram, twilio or starlette imports."""
+
+from __future__ import annotations
+
+from bot.registry import Feature, Registry
+
+
+def features() -> list[Feature]:
+    """Every feature module's declaration, in menu order of their modules."""
+    from handlers import consent, language, menu, onboarding, profile, roles, settings
+
+    modules = (menu, onboarding, consent, language, profile, settings, roles)
+    return [m.FEATURE for m in modules]
+
+
+def build_registry() -> Registry:
+    """The registry of all flows; first contact follows the `start` route, END leads to the menu."""
+    return Registry(features(), menu="menu")

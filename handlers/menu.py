@@ -1,0 +1,84 @@
+"""The main menu, help and /whoami."""
+
+from __future__ import annotations
+
+from bot.flow import END, Answer, Flow, Next
+from bot.i18n import N_
+from bot.messages import Button
+from bot.registry import Command, Feature, MenuEntry, Word
+from bot.turn import Turn
+from handlers import consent
+
+menu = Flow("menu", entry="main")
+help_flow = Flow("help", entry="show")
+whoami = Flow("whoami", entry="show")
+
+
+@menu.ask("main")
+async def ask_main(turn: Turn) -> Next | None:
+    """Offer the menu entries this user's roles allow (asking again after a notice change)."""
+    if consent.changed(turn):
+        return menu.call("consent", then="main")
+    entries = turn.registry.menu_for(turn.roles)
+    turn.reply(
+        turn.t("What would you like to do?"),
+        title=turn.t("Main menu"),
+        buttons=[Button(turn.t(entry.label), entry.route, route=True) for entry in entries],
+    )
+    return None
+
+
+@menu.answer("main", text=True)
+async def take_main(turn: Turn, answer: Answer) -> Next:
+    """Free text at the menu: the registry's fallbacks in order (the FAQ search is one)."""
+    for fallback in turn.registry.fallbacks:
+        found = await fallback.handler(turn, answer.text)
+        if found is not None:
+            return found
+    turn.reply(turn.t("Sorry, I did not understand that. Choose an option, or send /help."))
+    return menu.again
+
+
+@help_flow.ask("show")
+async def show_help(turn: Turn) -> Next:
+    """Explain the commands and global words this user can use, then return to where they were."""
+    lines = [turn.t("Commands:")]
+    lines += [
+        f"/{command.name} – {turn.t(command.description)}"
+        for command in turn.registry.commands_for(turn.roles)
+    ]
+    lines += [
+        "",
+        turn.t("Words you can type at any time:"),
+        turn.t("{word} – the main menu", word=turn.t("menu")),
+        turn.t("{word} – the previous question", word=turn.t("back")),
+        turn.t("{word} – stop what you are doing", word=turn.t("cancel")),
+        turn.t("{word} – change the language", word=turn.t("language")),
+        turn.t("{word} – this help", word=turn.t("help")),
+        "",
+        turn.t("Where I offer numbered options, type the number; 0 goes back."),
+    ]
+    turn.reply("\n".join(lines), title=turn.t("Help"))
+    return END
+
+
+@whoami.ask("show")
+async def show_whoami(turn: Turn) -> Next:
+    """Tell the user their key and role, which an admin needs to grant them one."""
+    names = {"admin": turn.t("administrator"), "officer": turn.t("consular officer")}
+    held = [names[role] for role in ("admin", "officer") if role in turn.roles]
+    role = ", ".join(held) if held else turn.t("member")
+    turn.reply(turn.t("Your key: {key}\nYour role: {role}", key=turn.key, role=role))
+    return END
+
+
+FEATURE = Feature(
+    flows=[menu, help_flow, whoami],
+    menu=[MenuEntry(N_("Help"), "help", order=900)],
+    commands=[
+        Command("menu", N_("Main menu"), "menu"),
+        Command("help", N_("What I understand"), "help", call=True),
+        Command("whoami", N_("Your key and role"), "whoami", call=True),
+    ],
+    words=[Word(N_("help"), "help")],
+)

@@ -1,0 +1,61 @@
+"""Shared fixtures: settings, a real SQLite file in tmp_path, the catalogs, an engine, chats."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.i18n import Catalogs
+from handlers import build_registry
+from storage.database import Database
+from tests.harness import Chat
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database file that does not exist yet."""
+    return tmp_path / "data" / "bot.sqlite3"
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    """Settings as a deployment would have them, with one admin and one officer."""
+    return Settings(
+        database_path=db_path,
+        admins=frozenset({"telegram:1"}),
+        officers=frozenset({"telegram:2"}),
+    )
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    """The database, closed after the test."""
+    database = await Database.open(db_path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture(scope="session")
+def catalogs() -> Catalogs:
+    """The four catalogs, read once."""
+    return Catalogs()
+
+
+@pytest.fixture
+def engine(db: Database, catalogs: Catalogs, settings: Settings) -> Engine:
+    """An engine with every feature's flows."""
+    return Engine(db, build_registry(), catalogs, settings)
+
+
+@pytest.fixture
+def chat(engine: Engine) -> Callable[..., Chat]:
+    """Make a chat for a user key."""
+
+    def make(user: str = "telegram:1001", hint: str | None = None) -> Chat:
+        return Chat(engine, user, hint)
+
+    return make

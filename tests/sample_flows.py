@@ -1,0 +1,205 @@
+"""Small flows that exercise every engine rule, independent of the real features."""
+
+from __future__ import annotations
+
+from bot.flow import END, MENU, Answer, Flow, Goto, Next
+from bot.messages import Button
+from bot.registry import ADMIN, Command, DeepLink, Feature, MenuEntry, Registry, Word
+from bot.turn import Turn
+
+begin = Flow("begin", entry="hello")
+menu = Flow("menu", entry="main")
+form = Flow("form", entry="pick")
+sub = Flow("sub", entry="question")
+counter = Flow("counter", entry="count")
+thing = Flow("thing", entry="show")
+secret = Flow("secret", entry="vault", roles=ADMIN)
+boom = Flow("boom", entry="fuse")
+loop = Flow("loop", entry="a")
+info = Flow("info", entry="show")
+
+
+@begin.route("start")
+async def start(turn: Turn, arg: str) -> Next:
+    """First contact: greet, then follow a deep link or show the menu."""
+    turn.data["link"] = turn.registry.deeplink(arg) if arg else None
+    return "hello"
+
+
+@begin.ask("hello")
+async def hello(turn: Turn) -> Next:
+    """Greet and move on."""
+    turn.reply("hello")
+    link = turn.data.get("link")
+    return Goto(link) if link else MENU
+
+
+@menu.ask("main")
+async def ask_main(turn: Turn) -> None:
+    """The menu, from the registry."""
+    entries = turn.registry.menu_for(turn.roles)
+    turn.reply("Menu", buttons=[Button(e.label, e.route, route=True) for e in entries])
+
+
+@menu.answer("main", text=True)
+async def take_main(turn: Turn, answer: Answer) -> Next:
+    """Echo free text at the menu."""
+    turn.reply(f"echo:{answer.text}")
+    return menu.again
+
+
+@form.ask("pick")
+async def ask_pick(turn: Turn) -> None:
+    """Options, one of them labelled like the global word "cancel"."""
+    turn.reply(
+        "Pick",
+        buttons=[Button("Cancel", "cancel-option"), Button("Two", "two"), Button("Sub", "sub")],
+    )
+
+
+@form.answer("pick")
+async def take_pick(turn: Turn, answer: Answer) -> Next:
+    """Remember the pick; "Sub" calls the sub-flow."""
+    turn.data["pick"] = answer.choice
+    if answer.choice == "sub":
+        return form.call("sub", then="after", asked_by="form")
+    return "guests"
+
+
+@form.ask("guests")
+async def ask_guests(turn: Turn) -> None:
+    """A free-text step: "0" and "2" are text here."""
+    turn.reply("How many guests?")
+
+
+@form.answer("guests")
+async def take_guests(turn: Turn, answer: Answer) -> Next:
+    """Keep the number typed."""
+    if not answer.text.isdigit():
+        turn.reply("a number please")
+        return form.again
+    turn.data["guests"] = int(answer.text)
+    return "confirm"
+
+
+@form.ask("confirm")
+async def ask_confirm(turn: Turn) -> None:
+    """A last confirmation."""
+    turn.reply(f"Confirm {turn.data}?", buttons=[Button("Yes", "yes")])
+
+
+@form.answer("confirm")
+async def take_confirm(turn: Turn, answer: Answer) -> Next:
+    """Done."""
+    turn.reply(f"saved {turn.data['pick']} {turn.data['guests']}")
+    return END
+
+
+@form.ask("after")
+async def after_sub(turn: Turn) -> Next:
+    """Back from the sub-flow with this flow's own data intact."""
+    turn.reply(f"back in form, pick={turn.data.get('pick')}")
+    return END
+
+
+@sub.ask("question")
+async def ask_sub(turn: Turn) -> None:
+    """The sub-flow's one question."""
+    turn.reply(f"sub question (asked by {turn.data.get('asked_by')})")
+
+
+@sub.answer("question")
+async def take_sub(turn: Turn, answer: Answer) -> Next:
+    """Answer it and return."""
+    turn.reply(f"sub got {answer.text}")
+    return END
+
+
+@counter.ask("count")
+async def ask_count(turn: Turn) -> None:
+    """Collect whatever is typed."""
+    turn.reply("say something")
+
+
+@counter.answer("count")
+async def take_count(turn: Turn, answer: Answer) -> Next:
+    """Append to a list in the flow data, which must lose nothing."""
+    seen = turn.data.setdefault("seen", [])
+    seen.append(answer.text)
+    turn.reply(f"seen {answer.text} ({len(seen)})")
+    return counter.again
+
+
+@thing.route("thing")
+async def open_thing(turn: Turn, arg: str) -> Next:
+    """A route with an argument, as `event:42` will be."""
+    turn.data["id"] = arg
+    return "show"
+
+
+@thing.ask("show")
+async def show_thing(turn: Turn) -> Next:
+    """Show the thing."""
+    turn.reply(f"thing {turn.data.get('id')}")
+    return END
+
+
+@secret.ask("vault")
+async def ask_vault(turn: Turn) -> Next:
+    """Admins only."""
+    turn.reply("the vault")
+    return END
+
+
+@boom.ask("fuse")
+async def ask_fuse(turn: Turn) -> None:
+    """A step whose answer fails after writing."""
+    turn.reply("light it?")
+
+
+@boom.answer("fuse")
+async def take_fuse(turn: Turn, answer: Answer) -> Next:
+    """Change data, then fail: the transaction must roll back."""
+    turn.data["lit"] = True
+    raise RuntimeError("boom")
+
+
+@loop.ask("a")
+async def ask_a(turn: Turn) -> Next:
+    """A loop no flow should have."""
+    return "b"
+
+
+@loop.ask("b")
+async def ask_b(turn: Turn) -> Next:
+    """The other half of the loop."""
+    return "a"
+
+
+@info.ask("show")
+async def show_info(turn: Turn) -> Next:
+    """A called flow that returns at once (like help)."""
+    turn.reply("info text")
+    return END
+
+
+FEATURE = Feature(
+    flows=[begin, menu, form, sub, counter, thing, secret, boom, loop, info],
+    menu=[
+        MenuEntry("Form", "form", order=1),
+        MenuEntry("Counter", "counter", order=2),
+        MenuEntry("Vault", "secret", order=3),
+    ],
+    commands=[
+        Command("form", "the form", "form"),
+        Command("vault", "admin only", "secret", roles=ADMIN),
+        Command("info", "information", "info", call=True),
+    ],
+    words=[Word("info", "info")],
+    deeplinks=[DeepLink("thing-", "thing")],
+)
+
+
+def registry() -> Registry:
+    """A registry of the sample flows."""
+    return Registry([FEATURE], menu="menu")
