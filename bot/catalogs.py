@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -101,6 +103,7 @@ def check(root: Path = PROJECT_ROOT, locales_dir: Path = LOCALES_DIR) -> list[st
             problems.append(f"{path}: missing")
             continue
         catalog = read(path, locale)
+        forms = _plural_form_counts(path)
         expected = get_plural(locale)
         if catalog.num_plurals != expected.num_plurals:
             problems.append(
@@ -110,11 +113,30 @@ def check(root: Path = PROJECT_ROOT, locales_dir: Path = LOCALES_DIR) -> list[st
         for wanted in template:
             if not wanted.id:
                 continue
-            problems += [f"{path}: {p}" for p in _message_problems(catalog, wanted)]
+            problems += [f"{path}: {p}" for p in _message_problems(catalog, wanted, forms)]
     return problems
 
 
-def _message_problems(catalog: Catalog, wanted: Message) -> Iterable[str]:
+def _plural_form_counts(path: Path) -> dict[str, int]:
+    """How many `msgstr[N]` lines each plural entry has as written (read_po pads or drops them)."""
+    counts: dict[str, int] = {}
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        lines = [line for line in block.splitlines() if not line.startswith("#")]
+        if not any(line.startswith("msgid_plural ") for line in lines):
+            continue
+        singular, reading = [], False
+        for line in lines:
+            if line.startswith("msgid "):
+                reading, line = True, line[len("msgid ") :]
+            elif not line.startswith('"'):
+                reading = False
+            if reading:
+                singular.append(ast.literal_eval(line))
+        counts["".join(singular)] = sum(1 for line in lines if re.match(r"msgstr\[\d+\] ", line))
+    return counts
+
+
+def _message_problems(catalog: Catalog, wanted: Message, forms: dict[str, int]) -> Iterable[str]:
     """What is wrong with one template message in one catalog."""
     shown = repr(_singular(wanted.id))
     found = catalog.get(wanted.id, context=wanted.context)
@@ -128,8 +150,10 @@ def _message_problems(catalog: Catalog, wanted: Message) -> Iterable[str]:
     if plural != isinstance(found.string, list | tuple):
         yield f"{shown} should {'' if plural else 'not '}have plural forms"
         return
-    if plural and len(strings) != catalog.num_plurals:
-        yield f"{shown} has {len(strings)} plural forms, not {catalog.num_plurals}"
+    written = forms.get(_singular(wanted.id), len(strings)) if plural else 1
+    if plural and written != catalog.num_plurals:
+        yield f"{shown} has {written} plural forms, not {catalog.num_plurals}"
+        return
     if not all(strings):
         yield f"{shown} is not translated"
         return

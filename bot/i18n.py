@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.core import negotiate_locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.core import Locale, negotiate_locale
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -63,6 +63,7 @@ class Translator:
     def __init__(self, locale: str, translations: Translations) -> None:
         self.locale = locale
         self._translations = translations
+        self._babel = Locale.parse(locale)
 
     def t(self, message: str, /, **values: Any) -> str:
         """Translate a message and fill its `{placeholders}` (numbers formatted for the locale)."""
@@ -86,10 +87,12 @@ class Translator:
         }
         return text.format_map(shown)
 
-    def datetime(self, moment: dt.datetime, zone: str | dt.tzinfo, width: str = "medium") -> str:
-        """A date and time as read in a time zone, e.g. "27 nën 2026, 18:30"."""
+    def datetime(self, moment: dt.datetime, zone: str | dt.tzinfo) -> str:
+        """Weekday, date and time as read in a time zone: "sab 28 mar 2026, 18:30"."""
         tz = ZoneInfo(zone) if isinstance(zone, str) else zone
-        return str(format_datetime(moment, width, tzinfo=tz, locale=self.locale))
+        day = format_skeleton("yMMMEd", moment, tzinfo=tz, locale=self.locale)
+        time = format_time(moment, "short", tzinfo=tz, locale=self.locale)
+        return str(self._babel.datetime_formats["medium"]).format(time, day)
 
     def date(
         self,

@@ -100,7 +100,7 @@ class Database:
             write.row_factory = sqlite3.Row
             for pragma in PRAGMAS:
                 await write.execute(pragma)
-            await _migrate(write)
+            await migrate(write)
             read = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
             read.row_factory = sqlite3.Row
             await read.execute("PRAGMA busy_timeout=5000")
@@ -171,11 +171,13 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-async def _migrate(conn: aiosqlite.Connection) -> None:
+async def migrate(
+    conn: aiosqlite.Connection, known: list[tuple[int, str, str]] | None = None
+) -> None:
     """Apply every migration newer than the file's user_version, each in its own transaction."""
     rows = await conn.execute_fetchall("PRAGMA user_version")
     current = next(iter(rows))[0]
-    known = migrations()
+    known = migrations() if known is None else known
     if current > len(known):
         raise StorageError(f"schema version {current} is newer than this code knows ({len(known)})")
     for number, name, sql in known[current:]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from bot.engine import Engine, Outcome
+from bot.i18n import normalize
 from bot.messages import Button, Incoming, Kind, Reply
 
 _ids = itertools.count(1)
@@ -38,7 +39,7 @@ class Chat:
         )
 
     async def press(self, label_or_payload: str) -> list[Reply]:
-        """Press a button of the last replies by its label, or send a raw payload."""
+        """Press a button of the last replies by label or payload; anything else is sent raw."""
         button = self.button(label_or_payload)
         payload = button.payload if button else label_or_payload
         return await self.incoming(
@@ -52,12 +53,13 @@ class Chat:
         )
 
     def button(self, label_or_payload: str) -> Button | None:
-        """A button of the last replies, by label, by its payload, or by its unstamped payload."""
+        """A button of the last replies by label, payload, unstamped payload, or folded label."""
         for button in self.buttons:
             unstamped = button.payload.rsplit("~", 1)[-1]
             if label_or_payload in (button.label, button.payload, unstamped):
                 return button
-        return None
+        wanted = normalize(label_or_payload)  # as the engine matches typed labels ("✓ Shqip")
+        return next((b for b in self.buttons if normalize(b.label) == wanted), None)
 
     @property
     def buttons(self) -> list[Button]:

@@ -1,0 +1,102 @@
+"""Roles: who sees and reaches admin entries, granting and revoking in the chat, /whoami, /help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.engine import Engine
+from tests.harness import Chat
+
+
+async def onboarded(chat: Callable[..., Chat], key: str) -> Chat:
+    """A user who chose English and declined consent, now at the main menu."""
+    member = chat(key, hint="en")
+    await member.send("/start")
+    await member.press("English")
+    await member.press("Not now")
+    assert member.last.title == "Main menu"
+    return member
+
+
+async def test_a_member_never_sees_or_reaches_an_admin_entry(chat: Callable[..., Chat]) -> None:
+    member = await onboarded(chat, "telegram:400")
+    assert "Roles" not in member.labels
+    refused = "That part is for staff only."
+    await member.press("roles")  # a forged route payload
+    assert member.replies[0].text == refused
+    await member.send("/roles")
+    assert member.replies[0].text == refused
+    await member.send("Roles")  # the admin entry's label typed: not an option here
+    assert "Roles" not in member.text.split("\n")[0]
+    assert member.last.title == "Main menu"
+    await member.send("/help")
+    assert "/roles" not in member.text
+    assert "/whoami" in member.text
+
+
+async def test_the_officer_role_is_no_admin(chat: Callable[..., Chat]) -> None:
+    officer = await onboarded(chat, "telegram:2")  # OFFICERS in the test settings
+    assert "Roles" not in officer.labels
+    await officer.send("/roles")
+    assert officer.replies[0].text == "That part is for staff only."
+    await officer.send("/whoami")
+    assert officer.replies[0].text == "Your key: telegram:2\nYour role: consular officer"
+
+
+async def test_admin_grants_and_revokes_a_role(chat: Callable[..., Chat], engine: Engine) -> None:
+    member = await onboarded(chat, "whatsapp:+393331234567")
+    admin = await onboarded(chat, "telegram:1")  # ADMINS in the test settings
+    assert "Roles" in admin.labels
+    await admin.press("Roles")
+    assert "telegram:1 (set in the configuration)" in admin.last.text
+    assert "Revoke a role" not in admin.labels
+    await admin.press("Grant a role")
+    await admin.send("whatsapp:393331234567")
+    assert admin.replies[0].text.startswith("That is not a key.")
+    await admin.send("whatsapp:+393330000000")
+    assert admin.replies[0].text.startswith("No one with that key has written to the bot yet.")
+    await admin.send("whatsapp:+393331234567")
+    await admin.press("consular officer")
+    assert admin.replies[0].text == "Done: whatsapp:+393331234567 is now consular officer."
+
+    await member.send("/whoami")
+    assert member.replies[0].text.endswith("Your role: consular officer")
+
+    await admin.press("Revoke a role")
+    await admin.press("whatsapp:+393331234567 – consular officer")
+    assert admin.replies[0].text == "Done: whatsapp:+393331234567 is no longer consular officer."
+    await member.send("/whoami")
+    assert member.replies[0].text.endswith("Your role: member")
+
+
+async def test_a_revoked_admin_is_put_out_of_the_admin_flow(chat: Callable[..., Chat]) -> None:
+    second = await onboarded(chat, "telegram:401")
+    admin = await onboarded(chat, "telegram:1")
+    await admin.press("Roles")
+    await admin.press("Grant a role")
+    await admin.send("telegram:401")
+    await admin.press("administrator")
+    await second.send("/roles")
+    assert second.last.title == "Roles"
+    await admin.press("Revoke a role")
+    await admin.press("telegram:401 – administrator")
+    await second.send("1")  # still at the Roles prompt, but no longer an admin
+    assert second.replies[0].text == "That part is for staff only. Here is the main menu."
+    assert second.last.title == "Main menu"
+
+
+async def test_help_lists_what_each_role_can_use(chat: Callable[..., Chat]) -> None:
+    admin = await onboarded(chat, "telegram:1")
+    await admin.send("help")
+    assert "/roles – Grant and revoke roles" in admin.text
+    assert "cancel – stop what you are doing" in admin.text
+    assert admin.last.title == "Main menu"  # help returns to where the user was
+
+
+async def test_whoami_for_a_member_in_albanian(chat: Callable[..., Chat]) -> None:
+    member = chat("telegram:402", hint="sq")
+    await member.send("/start")
+    await member.press("sq")
+    await member.press("later")
+    await member.send("/whoami")
+    assert member.replies[0].text == "Çelësi juaj: telegram:402\nRoli juaj: anëtar"
