@@ -19,4 +19,4 @@ def to_db(moment: datetime) -> str:
 
 def from_db(text: str) -> datetime:
     """The reverse of `to_db`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # C-speed; reads the trailing Z as UTC since 3.11
