@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: run test pytest lint catalogs check-catalogs bench clean
+.PHONY: run test pytest lint extract catalogs compile check-catalogs bench clean
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "diaspora-bot needs Python 3.11 or newer")'
@@ -32,9 +32,17 @@ lint: $(READY)
 	$(BIN)/ruff format .
 	$(BIN)/mypy
 
+# Write locales/messages.pot from the code.
+extract: $(READY)
+	$(BIN)/python -m bot.catalogs extract
+
 # Re-extract the strings from the code and merge them into the four catalogs (then translate).
 catalogs: $(READY)
 	$(BIN)/python -m bot.catalogs update
+
+# .mo files for tools that want them; the bot itself reads the .po files at start.
+compile: $(READY)
+	$(BIN)/python -m bot.catalogs compile
 
 check-catalogs: $(READY)
 	$(BIN)/python -m bot.catalogs check

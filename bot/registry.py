@@ -201,6 +201,20 @@ class Registry:
                 return f"{link.route}:{payload[len(link.prefix) :]}"
         return None
 
+    def audience_query(
+        self, chosen: Sequence[tuple[str, Mapping[str, str]]]
+    ) -> tuple[str, tuple[Any, ...]]:
+        """SQL selecting the user keys in every chosen audience: audiences combine with AND."""
+        if not chosen:
+            raise ValueError("no audience chosen")
+        parts: list[str] = []
+        params: list[Any] = []
+        for name, values in chosen:
+            sql, args = self.audiences[name].select(values)
+            parts.append(f"SELECT * FROM ({sql})")
+            params.extend(args)
+        return " INTERSECT ".join(parts), tuple(params)
+
     def _route_roles(self, payload: str) -> Roles:
         """The roles needed to follow a payload."""
         found = self.resolve(payload)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.flow import END, MENU, Answer, Flow, Goto, Next
 from bot.messages import Button
-from bot.registry import ADMIN, Command, DeepLink, Feature, MenuEntry, Registry, Word
+from bot.registry import (
+    ADMIN,
+    Audience,
+    Command,
+    DeepLink,
+    Fallback,
+    Feature,
+    MenuEntry,
+    Registry,
+    Word,
+)
 from bot.turn import Turn
 
 begin = Flow("begin", entry="hello")
@@ -43,9 +55,39 @@ async def ask_main(turn: Turn) -> None:
 
 @menu.answer("main", text=True)
 async def take_main(turn: Turn, answer: Answer) -> Next:
-    """Echo free text at the menu."""
+    """Free text at the menu goes to the fallbacks in order, else is echoed."""
+    for fallback in turn.registry.fallbacks:
+        found = await fallback.handler(turn, answer.text)
+        if found is not None:
+            return found
     turn.reply(f"echo:{answer.text}")
     return menu.again
+
+
+async def shout(turn: Turn, text: str) -> Next | None:
+    """A fallback that takes only exclamations."""
+    if not text.endswith("!"):
+        return None
+    turn.reply("heard you")
+    return menu.again
+
+
+async def question(turn: Turn, text: str) -> Next | None:
+    """A fallback that takes questions, and exclamations only if `shout` did not."""
+    if not text.endswith(("?", "!")):
+        return None
+    turn.reply("a question")
+    return Goto("thing:faq")
+
+
+def by_locale(values: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """Users who chose a language."""
+    return "SELECT key FROM users WHERE locale = ?", (values["locale"],)
+
+
+def announced(values: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """Users with announcements on."""
+    return "SELECT key FROM users WHERE announcements = 1", ()
 
 
 @form.ask("pick")
@@ -197,6 +239,11 @@ FEATURE = Feature(
     ],
     words=[Word("info", "info")],
     deeplinks=[DeepLink("thing-", "thing")],
+    fallbacks=[Fallback("question", question, order=20), Fallback("shout", shout, order=10)],
+    audiences=[
+        Audience("announced", "Everyone with announcements on", announced),
+        Audience("language", "By language", by_locale),
+    ],
 )
 
 

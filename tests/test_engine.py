@@ -385,3 +385,35 @@ async def test_resume_shows_the_current_prompt_again(member: Chat) -> None:
     await member.press("Form")
     await member.incoming(Incoming(member.user, kind="resume"))
     assert [r.text for r in member.replies] == ["Pick"]
+
+
+async def test_free_text_at_the_menu_goes_to_the_fallbacks_in_order(member: Chat) -> None:
+    await member.send("hello!")
+    assert [r.text for r in member.replies] == ["heard you", "Menu"]
+    await member.send("where is the consulate?")
+    assert [r.text for r in member.replies] == ["a question", "thing faq", "Menu"]
+    await member.send("just words")
+    assert member.replies[0].text == "echo:just words"
+
+
+async def test_audiences_combine_with_and(engine: Engine) -> None:
+    for key, locale, on in [
+        ("telegram:61", "it", 1),
+        ("telegram:62", "it", 0),
+        ("telegram:63", "el", 1),
+    ]:
+        await Chat(engine, key).send("hi")
+        async with engine.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET locale = ?, announcements = ? WHERE key = ?", (locale, on, key)
+            )
+    sql, params = engine.registry.audience_query(
+        [("announced", {}), ("language", {"locale": "it"})]
+    )
+    rows = await engine.db.read_all(sql, params)
+    assert [r[0] for r in rows] == ["telegram:61"]
+    sql, params = engine.registry.audience_query([("announced", {})])
+    assert sorted(r[0] for r in await engine.db.read_all(sql, params)) == [
+        "telegram:61",
+        "telegram:63",
+    ]
