@@ -76,9 +76,9 @@ def update(root: Path = PROJECT_ROOT, locales_dir: Path = LOCALES_DIR) -> None:
             else Catalog(locale=locale, domain=DOMAIN, project="diaspora-bot", fuzzy=False)
         )
         catalog.update(template, update_header_comment=False)
-        if locale == "en":
+        if locale == "en":  # the msgids are the English text
             for message in catalog:
-                if message.id and not _complete(message):
+                if message.id:
                     message.string = message.id
                     message.flags.discard("fuzzy")
         write(path, catalog)

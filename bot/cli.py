@@ -1,4 +1,4 @@
-"""`python -m bot [console]`: parse the command line, load settings, run the chosen process."""
+"""`python -m bot [console|polling|web]`: read the settings, run the chosen process."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import config
+from bot import config, polling, runtime, web
 from bot.console import ConsoleChannel
 from bot.engine import Engine
 from bot.i18n import Catalogs
@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m bot", description="The diaspora bot.")
     commands = root.add_subparsers(dest="command")
     console = commands.add_parser("console", help="chat in this terminal (the default)")
+    commands.add_parser("polling", help="Telegram long polling, for development")
+    commands.add_parser("web", help="the production web process (webhooks, /healthz)")
     for target in (root, console):
         target.add_argument("--db", type=Path, help=f"database file (default {DEMO_DATABASE})")
         target.add_argument(
@@ -42,15 +44,32 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a process; configuration and storage problems are one line and exit status 2."""
     args = parser().parse_args(argv)
+    command = args.command or "console"
     try:
         settings = config.load()
+        if command == "polling":
+            runtime.require_polling(settings)
+        elif command == "web":
+            runtime.require_web(settings)
     except config.ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if "LOG_LEVEL" not in os.environ:
+    if command == "console" and "LOG_LEVEL" not in os.environ:
         # The console is a conversation: start-up chatter would interleave with the replies.
         settings = replace(settings, log_level="WARNING")
     config.configure_logging(settings)
+    try:
+        if command == "polling":
+            asyncio.run(polling.run(settings))
+            return 0
+        if command == "web":
+            web.run(settings)
+            return 0
+    except StorageError as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
     user = f"console:{args.user}"
     if not is_user_key(user):
         print(

@@ -27,3 +27,35 @@ def render(replies: list[Reply], back: str, bold: Callable[[str], str]) -> list[
     if number and texts:
         texts[-1] += f"\n0. {back}"
     return texts
+
+
+def split(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """Cut text into pieces of at most `limit` (as measured), at paragraph, line, sentence or
+    word boundaries where possible, so a long reply arrives as several readable messages."""
+    pieces: list[str] = []
+    rest = text
+    while measure(rest) > limit:
+        cut = _fit(rest, limit, measure)
+        head = rest[:cut]
+        for boundary in ("\n\n", "\n", ". ", "! ", "? ", " "):
+            at = head.rfind(boundary)
+            if at > cut // 3:
+                cut = at + len(boundary)
+                break
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def _fit(text: str, limit: int, measure: Callable[[str], int]) -> int:
+    """The longest prefix length whose measure is within the limit (at least one character)."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low

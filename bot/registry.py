@@ -20,6 +20,7 @@ ADMIN: Roles = frozenset({"admin"})
 OFFICER: Roles = frozenset({"officer"})
 
 _COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_ROUTE_PREFIX = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # never "~" (stamps) or "#" (stored keys)
 
 
 def allowed(held: Roles, required: Roles) -> bool:
@@ -148,7 +149,7 @@ class Registry:
                 if all(spec.prefix != flow.name for spec in specs):
                     specs.append(RouteSpec(flow.name, _entry(flow), flow.roles))
                 for spec in specs:
-                    if ":" in spec.prefix or "~" in spec.prefix or spec.prefix in self.routes:
+                    if not _ROUTE_PREFIX.fullmatch(spec.prefix) or spec.prefix in self.routes:
                         raise ValueError(f"bad or duplicate route {spec.prefix!r}")
                     self.routes[spec.prefix] = Route(flow, spec)
         self.menu = sorted((m for f in features for m in f.menu), key=lambda m: m.order)

@@ -206,6 +206,31 @@ async def take_fuse(turn: Turn, answer: Answer) -> Next:
     raise RuntimeError("boom")
 
 
+FAILED_ONCE: set[str] = set()  # texts the flaky step has already failed on
+
+
+@boom.route("flaky")
+async def open_flaky(turn: Turn, arg: str) -> Next:
+    """A step that fails the first time it sees a text, as a passing outage would."""
+    return "flaky"
+
+
+@boom.ask("flaky")
+async def ask_flaky(turn: Turn) -> None:
+    """Ask for anything."""
+    turn.reply("flaky?")
+
+
+@boom.answer("flaky")
+async def take_flaky(turn: Turn, answer: Answer) -> Next:
+    """Fail once per text, then succeed."""
+    if answer.text not in FAILED_ONCE:
+        FAILED_ONCE.add(answer.text)
+        raise ConnectionError("a passing outage")
+    turn.reply(f"flaky ok {answer.text}")
+    return END
+
+
 @loop.ask("a")
 async def ask_a(turn: Turn) -> Next:
     """A loop no flow should have."""

@@ -1,0 +1,56 @@
+"""What every long-running process shares: the database, the engine, the Telegram application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import ConfigError, Settings
+from bot.engine import Engine
+from bot.i18n import Catalogs
+from bot.registry import Registry
+from handlers import build_registry
+from storage.database import Database
+
+CONCURRENT_UPDATES = 64  # updates of different users in flight at once; one user's stay in order
+
+
+@asynccontextmanager
+async def engine_for(settings: Settings, registry: Registry | None = None) -> AsyncIterator[Engine]:
+    """An engine on the configured database, which is always closed at the end."""
+    db = await Database.open(settings.database_path)
+    try:
+        yield Engine(db, registry or build_registry(), Catalogs(), settings)
+    finally:
+        await db.close()
+
+
+def telegram_application(settings: Settings, *, polling: bool) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot application, pointed at another Bot API server if configured."""
+    if not settings.telegram_bot_token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "required for Telegram")
+    builder = ApplicationBuilder().token(settings.telegram_bot_token)
+    if settings.telegram_api_base_url:
+        root = settings.telegram_api_base_url
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    if not polling:
+        builder = builder.updater(None)
+    return builder.concurrent_updates(CONCURRENT_UPDATES).build()
+
+
+def require_polling(settings: Settings) -> None:
+    """`polling` needs a bot token."""
+    if not settings.telegram_bot_token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "required for polling")
+
+
+def require_web(settings: Settings) -> None:
+    """`web` needs at least one channel, and the public URL the platforms will call."""
+    if not settings.telegram_bot_token and not settings.twilio_account_sid:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN", "web needs a channel: set it, or the TWILIO_ settings"
+        )
+    if not settings.public_url:
+        raise ConfigError("PUBLIC_URL", "required for web (the https address the platforms call)")

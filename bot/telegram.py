@@ -1,0 +1,286 @@
+"""The Telegram channel: updates become Incoming messages; replies, messages with keyboards."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.i18n import LOCALES, N_, negotiate
+from bot.messages import Attachment, Button, Incoming, Kind, Reply
+from bot.plaintext import split
+from storage import callbacks, users
+from storage import roles as granted
+from storage.clock import utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+RETRIES = 3  # attempts after a 429 before a reply is given up
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
+DESCRIPTION = N_(
+    "The assistant of Albania's Ministry for Europe and Foreign Affairs and IOM for Albanians"
+    " abroad: community meetings and the Diaspora Summit, consular questions, project ideas for"
+    " Albania's development, and announcements. Write in Albanian, Italian, Greek or English."
+)
+SHORT_DESCRIPTION = N_("Events, consular answers and project ideas for Albanians abroad.")
+
+
+class Unreachable(Exception):
+    """The user blocked the bot or deleted their account: nothing more can be sent to them."""
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured webhook secret, or one derived from the token (unguessable without it)."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    token = settings.telegram_bot_token or ""
+    return hmac.new(token.encode(), b"diaspora-bot webhook", hashlib.sha256).hexdigest()[:48]
+
+
+class TelegramChannel:
+    """Turns updates into Incoming messages for the engine and sends its replies back."""
+
+    def __init__(self, engine: Engine, bot: Bot) -> None:
+        self.engine = engine
+        self.bot = bot
+
+    async def process(self, update: Update) -> None:
+        """Handle one update completely; raises when it could not be processed (for a retry)."""
+        chat = update.effective_chat
+        if update.edited_message is not None or chat is None:
+            return  # edited messages are ignored: the original was answered
+        if chat.type != ChatType.PRIVATE:
+            await self._group(update)
+            return
+        query = update.callback_query
+        incoming = await self.incoming(update)
+        if incoming is None:
+            if query is not None:
+                await self._answer(query.id)
+            return
+
+        async def deliver(replies: list[Reply]) -> None:
+            if query is not None:
+                await self._answer(query.id)
+            await self.send(chat.id, replies)
+            if query is not None and isinstance(query.message, Message):
+                await self._clear_keyboard(query.message)
+
+        try:
+            await self.engine.handle(incoming, deliver)
+        except Exception:
+            if query is not None:
+                await self._answer(query.id)  # no spinner left behind, even on failure
+            raise
+
+    async def incoming(self, update: Update) -> Incoming | None:
+        """The Incoming an update in a private chat stands for (None: nothing to answer)."""
+        chat, sender = update.effective_chat, update.effective_user
+        if chat is None:
+            return None
+        key = f"telegram:{chat.id}"
+        hint = sender.language_code if sender else None
+        message_id = str(update.update_id)
+        query = update.callback_query
+        if query is not None:
+            payload = query.data or ""
+            if payload.startswith(callbacks.KEY_PREFIX):
+                async with self.engine.db.statement() as tx:
+                    payload = await callbacks.payload_of(tx, payload) or ""
+            return Incoming(key, "button", payload=payload, message_id=message_id, locale_hint=hint)
+        message = update.message
+        if message is None:
+            return None
+        kind: Kind
+        if message.text is not None:
+            kind = "text"
+        elif message.location is not None or message.venue is not None:
+            kind = "location"
+        elif any(
+            (
+                message.sticker,
+                message.photo,
+                message.voice,
+                message.video,
+                message.audio,
+                message.document,
+                message.animation,
+                message.video_note,
+            )
+        ):
+            kind = "media"
+        elif message.contact is not None or message.poll is not None or message.dice is not None:
+            kind = "other"
+        else:
+            return None  # service messages (pins, joins) need no answer
+        return Incoming(key, kind, text=message.text or "", message_id=message_id, locale_hint=hint)
+
+    async def send(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        """Send replies as HTML messages with inline keyboards; a blocked user is marked once."""
+        try:
+            for reply in replies:
+                await self._send_reply(chat_id, reply)
+        except Unreachable:
+            async with self.engine.db.transaction() as tx:
+                await users.update(
+                    tx,
+                    f"telegram:{chat_id}",
+                    unreachable_at=utcnow(),
+                    unreachable_reason="telegram: blocked by the user",
+                )
+            log.info("telegram chat %s is unreachable; marked", chat_id)
+
+    async def _send_reply(self, chat_id: int, reply: Reply) -> None:
+        """One reply: its text in pieces under the limit (keyboard on the last), then the file."""
+        body = html.escape(reply.text, quote=False)
+        if reply.title:
+            title = f"<b>{html.escape(reply.title, quote=False)}</b>"
+            body = f"{title}\n{body}" if body else title
+        pieces = split(body, MAX_TEXT) if body else []
+        markup = await self._keyboard(reply.buttons) if reply.buttons else None
+        if not pieces and markup is not None:
+            pieces = ["…"]
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            await self._call(
+                self.bot.send_message,
+                chat_id=chat_id,
+                text=piece,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+            )
+        if isinstance(reply.attachment, Attachment):
+            await self._send_file(chat_id, reply.attachment)
+
+    async def _send_file(self, chat_id: int, attachment: Attachment) -> None:
+        """Images as photos, everything else as documents."""
+        upload = InputFile(attachment.data, filename=attachment.filename)
+        if attachment.media_type.startswith("image/") and attachment.media_type != "image/svg+xml":
+            await self._call(self.bot.send_photo, chat_id=chat_id, photo=upload)
+        else:
+            await self._call(self.bot.send_document, chat_id=chat_id, document=upload)
+
+    async def _keyboard(self, buttons: Sequence[Button]) -> InlineKeyboardMarkup:
+        """One button a row, two when there are many short ones; long payloads get a stored key."""
+        keys = []
+        for button in buttons:
+            data = button.payload
+            if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+                async with self.engine.db.transaction() as tx:
+                    data = await callbacks.store(tx, data, utcnow())
+            keys.append(InlineKeyboardButton(button.label, callback_data=data))
+        width = 2 if len(keys) > 4 and all(len(b.label) <= 20 for b in buttons) else 1
+        return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
+
+    async def _call(self, method: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
+        """Call the Bot API, waiting out 429s; a 403 means the user is unreachable."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return await method(**kwargs)
+            except RetryAfter as exc:
+                if attempt == RETRIES:
+                    raise
+                delay = exc.retry_after
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+                log.warning("telegram asked to wait %.1f s", seconds)
+                await asyncio.sleep(seconds)
+            except Forbidden as exc:
+                raise Unreachable(str(exc)) from exc
+        raise AssertionError("unreachable")
+
+    async def _answer(self, query_id: str) -> None:
+        """Stop the button's spinner; a stale query (over 15 minutes old) cannot be answered."""
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except BadRequest as exc:
+            log.debug("callback query not answered: %s", exc)
+
+    async def _clear_keyboard(self, message: Message) -> None:
+        """Take the buttons off a pressed prompt, so it cannot be pressed twice by mistake."""
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            )
+        except TelegramError as exc:
+            log.debug("keyboard not cleared: %s", exc)
+
+    async def _group(self, update: Update) -> None:
+        """In a group, answer /start with a link to a private chat and otherwise stay silent."""
+        message = update.message
+        if message is None or not message.text:
+            return
+        command = message.text.split(maxsplit=1)[0].split("@", 1)
+        if command[0] != "/start" or (len(command) == 2 and command[1] != self.bot.username):
+            return
+        hint = update.effective_user.language_code if update.effective_user else None
+        translator = self.engine.catalogs.translator(
+            negotiate(None, hint, self.engine.settings.default_locale)
+        )
+        text = translator.t(
+            "I answer in private chats only, so that what you tell me stays between us."
+            " Write to me here: {link}",
+            link=f"https://t.me/{self.bot.username}?start=group",
+        )
+        await self._call(self.bot.send_message, chat_id=message.chat_id, text=text)
+
+
+async def configure(bot: Bot, engine: Engine) -> None:
+    """Set the command lists (per language and, for staff, per chat) and the descriptions."""
+    registry, catalogs = engine.registry, engine.catalogs
+    members = registry.commands_for(frozenset())
+    for locale in LOCALES:
+        translator = catalogs.translator(locale)
+        commands = [BotCommand(c.name, translator.t(c.description)[:256]) for c in members]
+        language = None if locale == "en" else locale  # English is the default list
+        await bot.set_my_commands(commands, language_code=language)
+        await bot.set_my_description(translator.t(DESCRIPTION)[:512], language_code=language)
+        await bot.set_my_short_description(
+            translator.t(SHORT_DESCRIPTION)[:120], language_code=language
+        )
+    for key, roles in (await staff(engine)).items():
+        chat_id = int(key.partition(":")[2])
+        locale = await engine.locale_of(key)
+        translator = catalogs.translator(locale)
+        commands = [
+            BotCommand(c.name, translator.t(c.description)[:256])
+            for c in registry.commands_for(roles)
+        ]
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:  # a staff member who never opened the chat
+            log.warning("commands for %s not set: %s", key, exc)
+
+
+async def staff(engine: Engine) -> dict[str, frozenset[str]]:
+    """Telegram users with a role, from the configuration and from the chat."""
+    settings = engine.settings
+    keys = {k for k in settings.admins | settings.officers if k.startswith("telegram:")}
+    async with engine.db.statement() as tx:
+        for grant in await granted.grants(tx):
+            if grant.user_key.startswith("telegram:"):
+                keys.add(grant.user_key)
+        found = {key: settings.static_roles(key) | await granted.of(tx, key) for key in keys}
+    return {key: roles for key, roles in found.items() if roles}
