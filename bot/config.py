@@ -25,6 +25,11 @@ class ConfigError(Exception):
 
 
 _TOKEN = re.compile(r"[0-9]{5,16}:[A-Za-z0-9_-]{30,64}")
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_AUTH_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
+_SENDER = re.compile(r"whatsapp:\+[1-9][0-9]{6,14}")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+_TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM")
 _VERSION = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -53,6 +58,11 @@ class Settings:
     # Bump when the privacy notice's text changes: users who agreed to an older one are asked again.
     privacy_notice_version: str = "2026-11"
 
+    @property
+    def whatsapp(self) -> bool:
+        """Whether WhatsApp through Twilio is configured."""
+        return self.twilio_account_sid is not None
+
     def secrets(self) -> tuple[str, ...]:
         """Values that must never reach a log line."""
         values = (self.telegram_bot_token, self.telegram_webhook_secret, self.twilio_auth_token)
@@ -77,9 +87,16 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
     env = {k: v.strip() for k, v in merged.items() if v.strip()}
 
     templates = {
-        locale: env[f"TWILIO_TEMPLATE_SID_{locale.upper()}"]
+        locale: value
         for locale in LOCALES
-        if f"TWILIO_TEMPLATE_SID_{locale.upper()}" in env
+        if (
+            value := _match(
+                env,
+                f"TWILIO_TEMPLATE_SID_{locale.upper()}",
+                _CONTENT_SID,
+                "must be a Content template SID (HX followed by 32 hex digits)",
+            )
+        )
     }
     settings = Settings(
         database_path=Path(env.get("DATABASE_PATH", "data/diaspora.sqlite3")),
@@ -97,9 +114,15 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         telegram_webhook_secret=_match(
             env, "TELEGRAM_WEBHOOK_SECRET", _SECRET, "use 1-256 characters of A-Z a-z 0-9 _ -"
         ),
-        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN"),
-        twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM"),
+        twilio_account_sid=_match(
+            env, "TWILIO_ACCOUNT_SID", _ACCOUNT_SID, "must be AC followed by 32 hex digits"
+        ),
+        twilio_auth_token=_match(
+            env, "TWILIO_AUTH_TOKEN", _AUTH_TOKEN, "must be the 32 hex digits Twilio shows"
+        ),
+        twilio_whatsapp_from=_match(
+            env, "TWILIO_WHATSAPP_FROM", _SENDER, "must look like whatsapp:+14155238886"
+        ),
         twilio_api_base_url=_url(env, "TWILIO_API_BASE_URL", https_only=False),
         twilio_template_sids=templates or None,
         whatsapp_daily_template_cap=_integer(env, "WHATSAPP_DAILY_TEMPLATE_CAP", 250, 0, 10**9),
@@ -108,7 +131,17 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         )
         or Settings.privacy_notice_version,
     )
+    _twilio_complete(env)
     return settings
+
+
+def _twilio_complete(env: Mapping[str, str]) -> None:
+    """WhatsApp needs the account, its token and the sender together, or none of them."""
+    given = [name for name in _TWILIO if name in env]
+    if given:
+        for name in _TWILIO:
+            if name not in env:
+                raise ConfigError(name, f"required for WhatsApp (as {given[0]} is set)")
 
 
 def configure_logging(settings: Settings) -> None:
@@ -118,6 +151,7 @@ def configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("twilio").setLevel(logging.WARNING)  # it logs every request at INFO
     redactor = Redactor(settings.secrets())
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)

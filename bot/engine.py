@@ -160,6 +160,8 @@ class Engine:
             changes["last_inbound_at"] = now
         if incoming.locale_hint and incoming.locale_hint != user.locale_hint:
             changes["locale_hint"] = incoming.locale_hint
+        if user.unreachable_at is not None:  # they wrote to us: they can be reached again
+            changes["unreachable_at"] = changes["unreachable_reason"] = None
         if changes:
             await users.update(tx, user.key, **changes)
             user = replace(user, **changes)  # type: ignore[arg-type]

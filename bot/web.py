@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -20,6 +21,7 @@ from bot.config import Settings
 from bot.registry import Registry
 from bot.runtime import engine_for, telegram_application
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel, configure, webhook_secret
+from bot.whatsapp import SIGNATURE_HEADER, WhatsAppChannel, WhatsAppSender, public_url, signed
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,10 @@ class Channels:
     """What the lifespan started, for the routes to use."""
 
     def __init__(self) -> None:
-        self.telegram: TelegramChannel | None = None
         self.engine: Any = None
+        self.telegram: TelegramChannel | None = None
+        self.whatsapp: WhatsAppChannel | None = None
+        self.whatsapp_sender: WhatsAppSender | None = None
 
 
 def create_app(settings: Settings, registry: Registry | None = None) -> Starlette:
@@ -59,8 +63,17 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
                 log.info("Telegram webhook set for @%s", application.bot.username)
             else:
                 log.info("no TELEGRAM_BOT_TOKEN: Telegram is off")
+            if settings.whatsapp:
+                sender = WhatsAppSender.create(settings)
+                stack.push_async_callback(sender.close)
+                channels.whatsapp_sender = sender
+                channels.whatsapp = WhatsAppChannel(engine)
+                log.info("WhatsApp webhook at %s/whatsapp", settings.public_url)
+            else:
+                log.info("no TWILIO_ settings: WhatsApp is off")
             yield
-            channels.telegram = None  # in-flight requests have finished: uvicorn waited for them
+            # In-flight requests have finished (uvicorn waited for them) before this runs.
+            channels.telegram = channels.whatsapp = None
         log.info("stopped: channels closed, database closed")
 
     async def telegram(request: Request) -> Response:
@@ -85,6 +98,34 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
             return PlainTextResponse("processing failed", status_code=500)
         return PlainTextResponse("ok")
 
+    async def whatsapp(request: Request) -> Response:
+        """A WhatsApp message: 403 unless Twilio signed it; TwiML produced after the commit."""
+        channel = channels.whatsapp
+        if channel is None:
+            return PlainTextResponse("WhatsApp is not configured", status_code=404)
+        form = await _form(request)
+        url = public_url(settings, request.url.path, request.url.query)
+        if form is None or not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            answer = await channel.answer(form)
+        except Exception:
+            log.exception("a WhatsApp message failed; Twilio will retry it")
+            return PlainTextResponse("processing failed", status_code=500)
+        return Response(answer, media_type="application/xml")
+
+    async def whatsapp_status(request: Request) -> Response:
+        """A delivery status callback, signed like the messages."""
+        channel = channels.whatsapp
+        if channel is None:
+            return PlainTextResponse("WhatsApp is not configured", status_code=404)
+        form = await _form(request)
+        url = public_url(settings, request.url.path, request.url.query)
+        if form is None or not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
+            return PlainTextResponse("forbidden", status_code=403)
+        await channel.status(form)
+        return Response(status_code=204)
+
     async def healthz(request: Request) -> Response:
         """200 and a small JSON body when the database answers."""
         try:
@@ -93,8 +134,23 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
             return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    routes = [Route("/telegram", telegram, methods=["POST"]), Route("/healthz", healthz)]
+    routes = [
+        Route("/telegram", telegram, methods=["POST"]),
+        Route("/whatsapp", whatsapp, methods=["POST"]),
+        Route("/whatsapp/status", whatsapp_status, methods=["POST"]),
+        Route("/healthz", healthz),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _form(request: Request) -> FormData | None:
+    """The posted form, or None when the body is not one."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    try:
+        return await request.form()
+    except Exception:  # a malformed body
+        return None
 
 
 def run(settings: Settings) -> None:

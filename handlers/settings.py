@@ -8,6 +8,7 @@ from bot.messages import Button
 from bot.registry import Command, Feature, MenuEntry
 from bot.turn import Turn
 from handlers import consent
+from handlers.optout import START_WORD
 from handlers.profile import summary
 
 flow = Flow("settings", entry="main")
@@ -33,6 +34,13 @@ async def ask_settings(turn: Turn) -> None:
         turn.t("Announcements: {state}", state=announcements),
         turn.t("Privacy notice: {state}", state=privacy),
     ]
+    if user.opted_out_at is not None:
+        lines.append(
+            turn.t(
+                "Messages we send on our own: stopped. Send {start} to turn them back on.",
+                start=turn.t(START_WORD),
+            )
+        )
     toggle = (
         turn.t("Turn announcements off") if user.announcements else turn.t("Turn announcements on")
     )

@@ -24,6 +24,7 @@ UPDATABLE = frozenset(
         "unreachable_at",
         "unreachable_reason",
         "last_inbound_at",
+        "opted_out_at",
     }
 )
 
@@ -47,6 +48,7 @@ class User:
     unreachable_reason: str | None = None
     last_inbound_at: datetime | None = None
     created_at: datetime | None = None
+    opted_out_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Row, prefix: str = "") -> User:

@@ -231,6 +231,16 @@ async def take_flaky(turn: Turn, answer: Answer) -> Next:
     return END
 
 
+LONG_TEXT = " ".join(f"Sentence number {i} says something useful." for i in range(120))
+
+
+@thing.route("long")
+async def open_long(turn: Turn, arg: str) -> Next:
+    """A reply of about 5,000 characters, as a long FAQ answer would be."""
+    turn.reply(LONG_TEXT, title="A long answer")
+    return END
+
+
 @loop.ask("a")
 async def ask_a(turn: Turn) -> Next:
     """A loop no flow should have."""

@@ -20,7 +20,9 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot` as a user would, with the project importable."""
     environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ADMINS", "OFFICERS", "LOG_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ADMINS", "OFFICERS", "LOG_", "TELEGRAM_", "TWILIO_", "PUBLIC_URL"))
     }
     environment["PYTHONPATH"] = str(root)
     environment.update(env or {})
@@ -119,3 +121,32 @@ def test_clean_checkout_without_compiled_catalogs_speaks_greek(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert greek in done.stdout
     assert not list(checkout.rglob("*.mo"))  # nothing was compiled to disk either
+
+
+TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
+
+
+def test_process_configuration_errors_exit_2_naming_the_variable(tmp_path: Path) -> None:
+    cases = [
+        (("polling",), {}, "TELEGRAM_BOT_TOKEN: required for polling"),
+        (("web",), {}, "TELEGRAM_BOT_TOKEN: web needs a channel: set it, or the TWILIO_ settings"),
+        (
+            ("web",),
+            {"TELEGRAM_BOT_TOKEN": TOKEN},
+            "PUBLIC_URL: required for web (the https address the platforms call)",
+        ),
+        (
+            ("web",),
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "PUBLIC_URL": "bot.example.org"},
+            "PUBLIC_URL: must be an absolute https URL",
+        ),
+        (("polling",), {"TELEGRAM_BOT_TOKEN": "123:short"}, "TELEGRAM_BOT_TOKEN: not a bot token"),
+        (
+            ("web",),
+            {"TELEGRAM_API_BASE_URL": "ftp://x"},
+            "TELEGRAM_API_BASE_URL: must be an absolute http or https URL",
+        ),
+    ]
+    for args, env, message in cases:
+        done = run(*args, cwd=tmp_path, env=env)
+        assert (done.returncode, done.stderr) == (2, f"configuration error: {message}\n"), args

@@ -10,6 +10,19 @@ import pytest
 from bot import config
 
 TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
+TWILIO = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
+    "TWILIO_AUTH_TOKEN": "fedcba9876543210" * 2,
+    "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+}
+
+
+def test_whatsapp_settings() -> None:
+    settings = config.load({**TWILIO, "TWILIO_TEMPLATE_SID_IT": "HX" + "a" * 32}, dotenv=None)
+    assert settings.whatsapp
+    assert settings.twilio_template_sids == {"it": "HX" + "a" * 32}
+    assert TWILIO["TWILIO_AUTH_TOKEN"] in settings.secrets()
+    assert not config.load({}, dotenv=None).whatsapp
 
 
 def test_defaults() -> None:
@@ -35,6 +48,26 @@ def test_defaults() -> None:
         (
             {"TELEGRAM_WEBHOOK_SECRET": "has space"},
             "TELEGRAM_WEBHOOK_SECRET: use 1-256 characters of A-Z a-z 0-9 _ -",
+        ),
+        (
+            {"TWILIO_ACCOUNT_SID": "SK" + "0" * 32},
+            "TWILIO_ACCOUNT_SID: must be AC followed by 32 hex digits",
+        ),
+        (
+            {**TWILIO, "TWILIO_WHATSAPP_FROM": "+14155238886"},
+            "TWILIO_WHATSAPP_FROM: must look like whatsapp:+14155238886",
+        ),
+        (
+            {**TWILIO, "TWILIO_AUTH_TOKEN": "short"},
+            "TWILIO_AUTH_TOKEN: must be the 32 hex digits Twilio shows",
+        ),
+        (
+            {"TWILIO_ACCOUNT_SID": TWILIO["TWILIO_ACCOUNT_SID"]},
+            "TWILIO_AUTH_TOKEN: required for WhatsApp (as TWILIO_ACCOUNT_SID is set)",
+        ),
+        (
+            {**TWILIO, "TWILIO_TEMPLATE_SID_EL": "HX123"},
+            "TWILIO_TEMPLATE_SID_EL: must be a Content template SID (HX followed by 32 hex digits)",
         ),
     ],
 )

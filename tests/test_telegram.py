@@ -257,6 +257,8 @@ async def test_a_403_marks_the_user_unreachable(polled: FakeTelegram, settings: 
             break
         await asyncio.sleep(0.05)  # the mark is written right after the failed send
     assert await unreachable_reason(settings, chat) == "telegram: blocked by the user"
+    await exchange(fake, tg.text_update(chat, "I unblocked you"), chat)  # writing again clears it
+    assert await unreachable_reason(settings, chat) is None
 
 
 async def test_a_429_is_waited_out(polled: FakeTelegram) -> None:
@@ -296,6 +298,25 @@ async def web(fake: FakeTelegram, settings: Settings) -> AsyncIterator[httpx.Asy
         yield client
 
 
+async def test_webhook_first_contact_end_to_end_with_the_real_flows(
+    fake: FakeTelegram, settings: Settings
+) -> None:
+    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        client.headers[SECRET_HEADER] = webhook_secret(settings)
+        chat = 7100
+        assert (await post(client, tg.text_update(chat, "/start", "it"), 1)).status_code == 200
+        assert fake.sent(chat)[-1].labels == ["Shqip", "✓ Italiano", "Ελληνικά", "English"]
+        await post(client, await press(fake, chat, "✓ Italiano", "it"), 2)
+        assert fake.texts(chat)[-3] == "D'ora in poi Le scriverò in italiano."
+        assert fake.sent(chat)[-1].labels == ["Accetto", "Non ora"]
+        await post(client, await press(fake, chat, "Accetto", "it"), 3)
+        await post(client, await press(fake, chat, "Italia", "it"), 4)
+        await post(client, tg.text_update(chat, "Bari", "it"), 5)
+        assert "Bari" in fake.texts(chat)[-2]
+        assert fake.texts(chat)[-1].startswith("<b>Menu principale</b>")
+        assert fake.sent(chat)[-1].labels == ["Impostazioni", "Aiuto"]
+
+
 async def post(
     client: httpx.AsyncClient, update: dict[str, Any], update_id: int, **headers: str
 ) -> httpx.Response:
@@ -310,6 +331,11 @@ async def test_webhook_is_registered_with_its_secret(
     assert call.params["url"] == "https://bot.example.org/telegram"
     assert call.params["secret_token"] == webhook_secret(settings)
     assert (await web.get("/healthz")).json() == {"status": "ok", "database": "ok"}
+
+
+async def test_telegram_only_has_no_whatsapp_route(web: httpx.AsyncClient) -> None:
+    response = await web.post("/whatsapp", data={"From": "whatsapp:+39333", "Body": "hi"})
+    assert response.status_code == 404
 
 
 async def test_webhook_processes_an_update_before_answering(
