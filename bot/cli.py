@@ -12,12 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import config, polling, runtime, web
-from bot.console import ConsoleChannel
-from bot.engine import Engine
-from bot.i18n import Catalogs
+from bot.console import ConsoleChannel, ConsoleSender
 from bot.messages import is_user_key
-from handlers import build_registry
-from storage.database import Database, StorageError
+from storage.database import StorageError
 
 DEMO_DATABASE = Path("data/demo.sqlite3")
 EXIT_USAGE = 2
@@ -90,18 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def run_console(settings: config.Settings, path: Path, user: str, *, demo: bool) -> int:
     """The console chat on a database file, seeded with sample content when new."""
     new = not path.exists()  # noqa: ASYNC240  (once, before anything else runs)
-    db = await Database.open(path)
-    try:
-        registry = build_registry()
+    async with runtime.engine_for(settings, path=path) as engine:
         if new and demo:
-            async with db.transaction() as tx:
-                for seed in registry.demo:
+            async with engine.db.transaction() as tx:
+                for seed in engine.registry.demo:
                     await seed(tx)
-        engine = Engine(db, registry, Catalogs(), settings)
         channel = ConsoleChannel(
             engine, user, sys.stdout, interactive=sys.stdin.isatty(), files=path.parent / "files"
         )
-        await channel.run(sys.stdin)
-    finally:
-        await db.close()
+        async with runtime.worker_for(engine, [ConsoleSender(channel)]):
+            await channel.run(sys.stdin)
     return 0

@@ -57,6 +57,13 @@ class Settings:
     whatsapp_daily_template_cap: int = 250
     # Bump when the privacy notice's text changes: users who agreed to an older one are asked again.
     privacy_notice_version: str = "2026-11"
+    # The outbox's paces in messages a second (0: no limit), batch size, retries and concurrency.
+    telegram_pace: float = 25.0
+    telegram_chat_pace: float = 1.0
+    whatsapp_pace: float = 10.0
+    outbox_batch: int = 50
+    outbox_max_attempts: int = 5
+    outbox_concurrency: int = 16
 
     @property
     def whatsapp(self) -> bool:
@@ -130,6 +137,12 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
             env, "PRIVACY_NOTICE_VERSION", _VERSION, "use 1-32 characters of A-Z a-z 0-9 . _ -"
         )
         or Settings.privacy_notice_version,
+        telegram_pace=_rate(env, "TELEGRAM_PACE", 25.0),
+        telegram_chat_pace=_rate(env, "TELEGRAM_CHAT_PACE", 1.0),
+        whatsapp_pace=_rate(env, "WHATSAPP_PACE", 10.0),
+        outbox_batch=_integer(env, "OUTBOX_BATCH", 50, 1, 10_000),
+        outbox_max_attempts=_integer(env, "OUTBOX_MAX_ATTEMPTS", 5, 1, 100),
+        outbox_concurrency=_integer(env, "OUTBOX_CONCURRENCY", 16, 1, 1_000),
     )
     _twilio_complete(env)
     return settings
@@ -210,6 +223,20 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
         raise ConfigError(name, "must be a whole number") from None
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low} and {high}")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """Messages a second, 0 meaning no limit."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a number of messages a second (0: no limit)") from None
+    if not 0 <= value <= 100_000:
+        raise ConfigError(name, "must be between 0 and 100000")
     return value
 
 

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.engine import Engine
 from bot.messages import Attachment, Incoming, Reply
+from bot.outbox import Job, Pace, Sent
 from bot.plaintext import render
 
 log = logging.getLogger(__name__)
@@ -79,3 +80,20 @@ class ConsoleChannel:
         path = self.files / name
         path.write_bytes(attachment.data)
         return path
+
+
+class ConsoleSender:
+    """The outbox's console side: notices for the user at this terminal appear in the chat."""
+
+    channel = "console"
+
+    def __init__(self, console: ConsoleChannel) -> None:
+        self.console = console
+        self.recipient: str | None = console.user  # others' rows wait for their own console
+
+    async def send(self, job: Job, pace: Pace) -> Sent:
+        """Print the row's replies, marked as a message from us."""
+        await pace(self.console.user)
+        self.console.out.write("\n🔔")
+        await self.console.show(job.replies)
+        return Sent("sent", (f"console:{job.row.id}",))

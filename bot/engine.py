@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -26,6 +26,7 @@ from storage.database import Database, Tx
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[list[Reply]], Awaitable[None]]
+Hook = Callable[[Turn], Awaitable[bool]]
 
 MAX_TEXT = 4096  # Telegram's own limit; longer text is refused with a clear reply
 MAX_HOPS = 25  # steps one message may pass through before the engine calls it a loop
@@ -56,8 +57,11 @@ class Engine:
         catalogs: Catalogs,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        before: Sequence[Hook] = (),
     ) -> None:
         self.db = db
+        self.before = list(before)  # run first on every message; True: the message is consumed
+        self.on_notify: Callable[[], None] | None = None  # the outbox worker's wake-up
         self.registry = registry
         self.catalogs = catalogs
         self.settings = settings
@@ -77,7 +81,9 @@ class Engine:
     async def handle(self, incoming: Incoming, deliver: Deliver | None = None) -> Outcome:
         """Process one message; `deliver` sends the replies while the user's lock is held."""
         async with self._user_lock(incoming.user):
-            replies, duplicate, delivered = await self._transact(incoming)
+            replies, duplicate, delivered, notified = await self._transact(incoming)
+            if notified and self.on_notify is not None:
+                self.on_notify()
             if duplicate and delivered:
                 return Outcome(replies, duplicate=True)
             replies = await self._render_attachments(replies)
@@ -109,14 +115,14 @@ class Engine:
             else:
                 self._locks[key] = (lock, waiting - 1)
 
-    async def _transact(self, incoming: Incoming) -> tuple[list[Reply], bool, bool]:
+    async def _transact(self, incoming: Incoming) -> tuple[list[Reply], bool, bool, bool]:
         """The one transaction: load, route, run the step, save, record the message id."""
         now = self.clock()
         async with self.db.transaction() as tx:
             loaded = await turns.load(tx, incoming.user, incoming.channel, incoming.message_id)
             if loaded.replayed is not None:
                 stored = [Reply.from_json(r) for r in json.loads(loaded.replayed)]
-                return stored, True, loaded.delivered
+                return stored, True, loaded.delivered, False
             user = loaded.user
             if user is None:
                 user = await users.create(
@@ -139,7 +145,13 @@ class Engine:
                 catalogs=self.catalogs,
                 translator=self.catalogs.translator(locale),
             )
-            await _Dispatch(self, turn).run(incoming, fresh=state is None)
+            dispatch = _Dispatch(self, turn)
+            for hook in self.before if state is not None else ():
+                if await hook(turn):
+                    await dispatch.resume()
+                    break
+            else:
+                await dispatch.run(incoming, fresh=state is None)
             replies = turn.replies
             dumped = turn.state.dumps()
             if dumped != loaded.state:
@@ -149,7 +161,7 @@ class Engine:
                 await processed.record(
                     tx, incoming.channel, incoming.message_id, user.key, encoded, now
                 )
-            return replies, False, False
+            return replies, False, False, turn.notified
 
     async def _touch(
         self, tx: Tx, incoming: Incoming, user: users.User, now: datetime
@@ -229,6 +241,12 @@ class _Dispatch:
         """Route the message, then stamp the options the replies offer."""
         self.prompt_start = 0
         await self._route(incoming, fresh)
+        self._stamp_options()
+
+    async def resume(self) -> None:
+        """A hook consumed the message: ask the current step again after what it added."""
+        self.prompt_start = len(self.turn.replies)
+        await self._advance(AGAIN)
         self._stamp_options()
 
     async def _route(self, incoming: Incoming, fresh: bool) -> None:

@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.ext import CallbackContext, TypeHandler
 
 from bot.config import Settings
-from bot.runtime import engine_for, telegram_application
-from bot.telegram import ALLOWED_UPDATES, TelegramChannel, configure
+from bot.runtime import engine_for, telegram_application, worker_for
+from bot.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramSender, configure
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
         application.add_handler(TypeHandler(Update, on_update))
         application.add_error_handler(on_error)
-        async with application:
+        async with application, worker_for(engine, [TelegramSender(channel)]):
             await application.bot.delete_webhook()
             await configure(application.bot, engine)
             assert application.updater is not None

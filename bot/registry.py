@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.flow import Flow, Next, RouteHandler, RouteSpec
-from bot.messages import Attachment
+from bot.messages import Attachment, Reply
 
 if TYPE_CHECKING:
+    from bot.outbox import Render
     from bot.turn import Turn
     from storage.database import Tx
 
@@ -97,6 +98,8 @@ class DeepLink:
 
 
 AttachmentRenderer = Callable[[Mapping[str, Any]], Attachment]
+# Turns an outbox row into replies at send time, in the recipient's language then (None: skip it).
+OutboxRenderer = Callable[["Render", Mapping[str, Any]], Awaitable[list[Reply] | None]]
 DemoSeeder = Callable[["Tx"], Awaitable[None]]
 
 
@@ -112,6 +115,7 @@ class Feature:
     fallbacks: Sequence[Fallback] = ()
     deeplinks: Sequence[DeepLink] = ()
     attachments: Mapping[str, AttachmentRenderer] = field(default_factory=dict)
+    renderers: Mapping[str, OutboxRenderer] = field(default_factory=dict)
     demo: DemoSeeder | None = None
 
 
@@ -159,6 +163,7 @@ class Registry:
         self.fallbacks = sorted((x for f in features for x in f.fallbacks), key=lambda x: x.order)
         self.deeplinks = [d for f in features for d in f.deeplinks]
         self.attachments = {k: v for f in features for k, v in f.attachments.items()}
+        self.renderers = {k: v for f in features for k, v in f.renderers.items()}
         self.demo = [f.demo for f in features if f.demo is not None]
         if menu not in self.flows or "start" not in self.routes:
             raise ValueError("a registry needs the menu flow and a `start` route (first contact)")

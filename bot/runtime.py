@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from telegram.ext import Application, ApplicationBuilder
 
+from bot import outbox
 from bot.config import ConfigError, Settings
 from bot.engine import Engine
 from bot.i18n import Catalogs
+from bot.outbox import OutboxWorker, Sender
 from bot.registry import Registry
 from handlers import build_registry
 from storage.database import Database
@@ -18,13 +21,30 @@ CONCURRENT_UPDATES = 64  # updates of different users in flight at once; one use
 
 
 @asynccontextmanager
-async def engine_for(settings: Settings, registry: Registry | None = None) -> AsyncIterator[Engine]:
+async def engine_for(
+    settings: Settings, registry: Registry | None = None, path: Path | None = None
+) -> AsyncIterator[Engine]:
     """An engine on the configured database, which is always closed at the end."""
-    db = await Database.open(settings.database_path)
+    db = await Database.open(path or settings.database_path)
     try:
-        yield Engine(db, registry or build_registry(), Catalogs(), settings)
+        yield Engine(
+            db, registry or build_registry(), Catalogs(), settings, before=[outbox.release_held]
+        )
     finally:
         await db.close()
+
+
+@asynccontextmanager
+async def worker_for(engine: Engine, senders: Sequence[Sender]) -> AsyncIterator[OutboxWorker]:
+    """The outbox worker for these channels, woken by the engine's commits, always stopped."""
+    worker = OutboxWorker(engine.db, engine.registry, engine.catalogs, engine.settings, senders)
+    engine.on_notify = worker.wake
+    await worker.start()
+    try:
+        yield worker
+    finally:
+        engine.on_notify = None
+        await worker.stop()
 
 
 def telegram_application(settings: Settings, *, polling: bool) -> Application:  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ import hmac
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import (
     Bot,
@@ -27,13 +27,14 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import LOCALES, N_, negotiate
 from bot.messages import Attachment, Button, Incoming, Kind, Reply
+from bot.outbox import Job, Pace, Sent
 from bot.plaintext import split
 from storage import callbacks, users
 from storage import roles as granted
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+Invoke = Callable[..., Awaitable[Any]]  # how a Bot API method is called: paced, retried or not
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -142,7 +143,7 @@ class TelegramChannel:
         """Send replies as HTML messages with inline keyboards; a blocked user is marked once."""
         try:
             for reply in replies:
-                await self._send_reply(chat_id, reply)
+                await self.send_reply(chat_id, reply)
         except Unreachable:
             async with self.engine.db.transaction() as tx:
                 await users.update(
@@ -153,8 +154,14 @@ class TelegramChannel:
                 )
             log.info("telegram chat %s is unreachable; marked", chat_id)
 
-    async def _send_reply(self, chat_id: int, reply: Reply) -> None:
-        """One reply: its text in pieces under the limit (keyboard on the last), then the file."""
+    async def send_reply(
+        self, chat_id: int, reply: Reply, invoke: Invoke | None = None, edit: int | None = None
+    ) -> list[int]:
+        """One reply: its text in pieces under the limit (keyboard on the last), then the file.
+
+        `edit` replaces the text of a message sent earlier instead of sending a first piece.
+        """
+        call = invoke or self._call
         body = html.escape(reply.text, quote=False)
         if reply.title:
             title = f"<b>{html.escape(reply.title, quote=False)}</b>"
@@ -163,25 +170,37 @@ class TelegramChannel:
         markup = await self._keyboard(reply.buttons) if reply.buttons else None
         if not pieces and markup is not None:
             pieces = ["…"]
+        sent: list[int] = []
         for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            await self._call(
+            keyboard = markup if index == len(pieces) - 1 else None
+            if index == 0 and edit is not None:
+                await call(
+                    self.bot.edit_message_text,
+                    chat_id=chat_id,
+                    message_id=edit,
+                    text=piece,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                )
+                sent.append(edit)
+                continue
+            message = await call(
                 self.bot.send_message,
                 chat_id=chat_id,
                 text=piece,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup if last else None,
+                reply_markup=keyboard,
             )
+            sent.append(message.message_id)
         if isinstance(reply.attachment, Attachment):
-            await self._send_file(chat_id, reply.attachment)
-
-    async def _send_file(self, chat_id: int, attachment: Attachment) -> None:
-        """Images as photos, everything else as documents."""
-        upload = InputFile(attachment.data, filename=attachment.filename)
-        if attachment.media_type.startswith("image/") and attachment.media_type != "image/svg+xml":
-            await self._call(self.bot.send_photo, chat_id=chat_id, photo=upload)
-        else:
-            await self._call(self.bot.send_document, chat_id=chat_id, document=upload)
+            upload = InputFile(reply.attachment.data, filename=reply.attachment.filename)
+            kind = reply.attachment.media_type
+            if kind.startswith("image/") and kind != "image/svg+xml":
+                message = await call(self.bot.send_photo, chat_id=chat_id, photo=upload)
+            else:
+                message = await call(self.bot.send_document, chat_id=chat_id, document=upload)
+            sent.append(message.message_id)
+        return sent
 
     async def _keyboard(self, buttons: Sequence[Button]) -> InlineKeyboardMarkup:
         """One button a row, two when there are many short ones; long payloads get a stored key."""
@@ -195,7 +214,7 @@ class TelegramChannel:
         width = 2 if len(keys) > 4 and all(len(b.label) <= 20 for b in buttons) else 1
         return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
 
-    async def _call(self, method: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
+    async def _call(self, method: Callable[..., Awaitable[Any]], /, **kwargs: Any) -> Any:
         """Call the Bot API, waiting out 429s; a 403 means the user is unreachable."""
         for attempt in range(RETRIES + 1):
             try:
@@ -284,3 +303,43 @@ async def staff(engine: Engine) -> dict[str, frozenset[str]]:
                 keys.add(grant.user_key)
         found = {key: settings.static_roles(key) | await granted.of(tx, key) for key in keys}
     return {key: roles for key, roles in found.items() if roles}
+
+
+class TelegramSender:
+    """The outbox's Telegram side: paced sends whose errors become outcomes (no waiting here)."""
+
+    channel = "telegram"
+    recipient: str | None = None
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.telegram = channel
+
+    async def send(self, job: Job, pace: Pace) -> Sent:
+        """Send (or edit) a row's replies; 403, 429 and other errors are reported, not raised."""
+        key = job.row.user.key
+        chat_id = int(key.partition(":")[2])
+
+        async def paced(method: Callable[..., Awaitable[Any]], /, **kwargs: Any) -> Any:
+            await pace(key)
+            return await method(**kwargs)
+
+        ids: list[int] = []
+        edit = int(job.row.edits_message_id) if job.row.edits_message_id else None
+        try:
+            for index, reply in enumerate(job.replies):
+                ids += await self.telegram.send_reply(
+                    chat_id, reply, paced, edit if index == 0 else None
+                )
+        except Forbidden:
+            return Sent("unreachable", reason="telegram: blocked by the user")
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            return Sent("retry", reason="telegram: too many requests", retry_after=seconds)
+        except BadRequest as exc:
+            if ids:  # a later piece failed: what went out stays out
+                return Sent("sent", tuple(map(str, ids)), reason=f"telegram: {exc.message}")
+            return Sent("failed", reason=f"telegram: {exc.message}")
+        except TelegramError as exc:  # network trouble, timeouts: try again with backoff
+            return Sent("retry", reason=f"telegram: {exc.message}")
+        return Sent("sent", tuple(map(str, ids)))

@@ -12,7 +12,7 @@ from bot.i18n import Catalogs, Translator
 from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
 from bot.registry import Registry, Roles, allowed
 from bot.state import State
-from storage import users
+from storage import outbox, users
 from storage.database import Tx
 from storage.users import User
 
@@ -45,6 +45,7 @@ class Turn:
         self.catalogs = catalogs
         self.i18n = translator
         self.replies: list[Reply] = []
+        self.notified = False  # outbox rows were added: the worker is woken after the commit
 
     @property
     def key(self) -> str:
@@ -92,6 +93,36 @@ class Turn:
     def set_locale(self, locale: str) -> None:
         """Speak another language from now on in this turn (the caller stores the choice)."""
         self.i18n = self.catalogs.translator(locale)
+
+    async def notify(
+        self,
+        recipient: str,
+        renderer: str,
+        args: dict[str, Any] | None = None,
+        *,
+        lane: str = "direct",
+        key: str | None = None,
+        not_before: datetime | None = None,
+        batch: str | None = None,
+        edits: int | None = None,
+    ) -> int | None:
+        """Queue a proactive message in this step's transaction (None: that key is queued)."""
+        if renderer not in self.registry.renderers:
+            raise LookupError(f"no outbox renderer named {renderer!r}")
+        row = await outbox.enqueue(
+            self.db,
+            recipient,
+            renderer,
+            args or {},
+            lane=lane,
+            now=self.now,
+            not_before=not_before,
+            key=key,
+            batch=batch,
+            edits=edits,
+        )
+        self.notified = True
+        return row
 
     async def update_user(self, **changes: Any) -> None:
         """Store changes to the user's record and keep `turn.user` in step."""

@@ -18,10 +18,24 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.config import Settings
+from bot.outbox import OutboxWorker, Sender
 from bot.registry import Registry
-from bot.runtime import engine_for, telegram_application
-from bot.telegram import ALLOWED_UPDATES, TelegramChannel, configure, webhook_secret
-from bot.whatsapp import SIGNATURE_HEADER, WhatsAppChannel, WhatsAppSender, public_url, signed
+from bot.runtime import engine_for, telegram_application, worker_for
+from bot.telegram import (
+    ALLOWED_UPDATES,
+    TelegramChannel,
+    TelegramSender,
+    configure,
+    webhook_secret,
+)
+from bot.whatsapp import (
+    SIGNATURE_HEADER,
+    WhatsAppChannel,
+    WhatsAppOutbox,
+    WhatsAppSender,
+    public_url,
+    signed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +50,7 @@ class Channels:
         self.telegram: TelegramChannel | None = None
         self.whatsapp: WhatsAppChannel | None = None
         self.whatsapp_sender: WhatsAppSender | None = None
+        self.worker: OutboxWorker | None = None
 
 
 def create_app(settings: Settings, registry: Registry | None = None) -> Starlette:
@@ -71,6 +86,12 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
                 log.info("WhatsApp webhook at %s/whatsapp", settings.public_url)
             else:
                 log.info("no TWILIO_ settings: WhatsApp is off")
+            senders: list[Sender] = []
+            if channels.telegram is not None:
+                senders.append(TelegramSender(channels.telegram))
+            if channels.whatsapp_sender is not None:
+                senders.append(WhatsAppOutbox(channels.whatsapp_sender))
+            channels.worker = await stack.enter_async_context(worker_for(engine, senders))
             yield
             # In-flight requests have finished (uvicorn waited for them) before this runs.
             channels.telegram = channels.whatsapp = None

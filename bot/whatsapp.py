@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+import aiohttp
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -20,10 +21,12 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import N_, Translator
 from bot.messages import Incoming, Kind, Reply, is_user_key
+from bot.outbox import Job, Pace, Sent
 from bot.plaintext import render, split
 from storage import users
 from storage import whatsapp as statuses
 from storage.clock import utcnow
+from storage.users import User
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +230,7 @@ class WhatsAppSender:
             return await self.notice(to, locale)
         sids: list[str] = []
         for text in texts:
-            result = await self._create(to, body=text)
+            result = await self.message(to, body=text)
             if result.outcome != "sent":
                 return Delivery(result.outcome, tuple(sids), result.reason, result.retry_after)
             sids += result.sids
@@ -241,9 +244,9 @@ class WhatsAppSender:
             return Delivery("no_template", reason="no notice template configured")
         name = translator.t(SENDER_NAME) if translator is not None else SENDER_NAME
         variables = json.dumps({"1": name}, ensure_ascii=False)
-        return await self._create(to, content_sid=sid, content_variables=variables)
+        return await self.message(to, content_sid=sid, content_variables=variables)
 
-    async def _create(self, to: str, **content: str) -> Delivery:
+    async def message(self, to: str, **content: str) -> Delivery:
         """One message create call, its errors turned into outcomes."""
         if self.settings.public_url:
             content["status_callback"] = f"{self.settings.public_url}/whatsapp/status"
@@ -253,8 +256,8 @@ class WhatsAppSender:
             )
         except TwilioRestException as exc:
             return _outcome(exc)
-        except OSError as exc:  # the network, not Twilio: try again later
-            return Delivery("retry", reason=f"network: {exc}", retry_after=5.0)
+        except (OSError, aiohttp.ClientError, TimeoutError) as exc:  # the network, not Twilio
+            return Delivery("retry", reason=f"network: {exc}"[:200])
         return Delivery("sent", (str(message.sid),))
 
 
@@ -268,3 +271,46 @@ def _outcome(exc: TwilioRestException) -> Delivery:
     if exc.status == 429 or code == RATE_LIMITED:
         return Delivery("retry", reason=f"whatsapp: rate limited ({code or 429})", retry_after=1.0)
     return Delivery("failed", reason=f"whatsapp: error {code or exc.status}: {exc.msg}")
+
+
+class WhatsAppOutbox:
+    """The outbox's WhatsApp side: free text inside the window, held outside it, and notices."""
+
+    channel = "whatsapp"
+    recipient: str | None = None
+
+    def __init__(self, sender: WhatsAppSender) -> None:
+        self.sender = sender
+
+    async def send(self, job: Job, pace: Pace) -> Sent:
+        """Send a row's replies as bodies, or hold them until the user writes."""
+        user = job.row.user
+        if not within_window(user.last_inbound_at, utcnow()):
+            return Sent("held", reason="outside the 24-hour window")
+        sids: list[str] = []
+        for text in bodies(job.replies, job.i18n):
+            await pace(user.key)
+            result = await self.sender.message(user.key, body=text)
+            if result.outcome != "sent":
+                if sids:  # a later body failed: what went out stays out
+                    return Sent("sent", tuple(sids), reason=result.reason)
+                return _sent(result)
+            sids += result.sids
+        return Sent("sent", tuple(sids))
+
+    async def notice(self, user: User, i18n: Translator) -> Sent:
+        """The notice template, in the user's language."""
+        return _sent(await self.sender.notice(user.key, i18n.locale, i18n))
+
+
+def _sent(delivery: Delivery) -> Sent:
+    """A sender's Delivery as the outbox's Sent."""
+    outcome = {
+        "sent": "sent",
+        "unreachable": "unreachable",
+        "outside_window": "held",
+        "no_template": "skipped",
+        "retry": "retry",
+        "failed": "failed",
+    }[delivery.outcome]
+    return Sent(outcome, delivery.sids, delivery.reason, delivery.retry_after)  # type: ignore[arg-type]

@@ -148,6 +148,10 @@ class Database:
         async with self._lock:
             yield Tx(self._write)
 
+    def reader(self) -> Tx:
+        """Statements on the read-only connection (each its own snapshot; no write lock)."""
+        return Tx(self._read)
+
     async def read_all(self, sql: str, params: Params = ()) -> list[Row]:
         """A long read on the read-only connection, which never waits for the write lock."""
         return await Tx(self._read).fetch_all(sql, params)

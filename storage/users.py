@@ -25,6 +25,7 @@ UPDATABLE = frozenset(
         "unreachable_reason",
         "last_inbound_at",
         "opted_out_at",
+        "notice_sent_at",
     }
 )
 
@@ -49,6 +50,7 @@ class User:
     last_inbound_at: datetime | None = None
     created_at: datetime | None = None
     opted_out_at: datetime | None = None
+    notice_sent_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Row, prefix: str = "") -> User:

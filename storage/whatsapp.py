@@ -12,20 +12,28 @@ _RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "r
 
 
 async def record(
-    tx: Tx, sid: str, user_key: str | None, status: str, error_code: int | None, now: datetime
+    tx: Tx,
+    sid: str,
+    user_key: str | None,
+    status: str,
+    error_code: int | None,
+    now: datetime,
+    outbox_id: int | None = None,
 ) -> None:
-    """Keep the latest status of a message (failures always win; a late callback never regresses)."""
+    """Keep a message's latest status (a failure stays; a late callback never goes back)."""
     row = await tx.fetch_one("SELECT status FROM whatsapp_statuses WHERE message_sid = ?", (sid,))
     if row is not None:
         old = row["status"]
         if old in ("failed", "undelivered") or _RANK.get(status, 9) < _RANK.get(old, 0):
             return
     await tx.execute(
-        "INSERT INTO whatsapp_statuses (message_sid, user_key, status, error_code, updated_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_sid) DO UPDATE SET"
+        "INSERT INTO whatsapp_statuses"
+        " (message_sid, user_key, status, error_code, updated_at, outbox_id)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_sid) DO UPDATE SET"
         " status = excluded.status, error_code = excluded.error_code,"
-        " updated_at = excluded.updated_at",
-        (sid, user_key, status, error_code, to_db(now)),
+        " updated_at = excluded.updated_at,"
+        " outbox_id = coalesce(whatsapp_statuses.outbox_id, excluded.outbox_id)",
+        (sid, user_key, status, error_code, to_db(now), outbox_id),
     )
 
 

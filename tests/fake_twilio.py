@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import time
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -24,6 +25,8 @@ class Sent:
     account: str
     auth: tuple[str, str]
     params: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+    ok: bool = True
 
 
 @dataclass
@@ -54,6 +57,14 @@ class FakeTwilio:
         )
         self.arrived = asyncio.Event()
 
+    def bodies(self, to: str | None = None) -> list[str]:
+        """The bodies of the messages created (for a recipient), in order."""
+        return [
+            r.params["Body"]
+            for r in self.requests
+            if r.ok and "Body" in r.params and to in (None, r.params.get("To"))
+        ]
+
     def fail(self, code: int, status: int = 400, to: str | None = None, times: int = 1) -> None:
         """Answer the next sends (to someone) with a Twilio error."""
         self.errors.append(TwilioError(status, code, to, times))
@@ -67,11 +78,13 @@ class FakeTwilio:
             .decode()
             .partition(":")
         )
-        self.requests.append(Sent(request.path_params["account"], (user, password), params))
+        sent = Sent(request.path_params["account"], (user, password), params)
+        self.requests.append(sent)
         self.arrived.set()
         for error in self.errors:
             if error.times > 0 and error.to in (None, params.get("To")):
                 error.times -= 1
+                sent.ok = False
                 return JSONResponse(
                     {
                         "code": error.code,

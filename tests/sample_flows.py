@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from bot.flow import END, MENU, Answer, Flow, Goto, Next
-from bot.messages import Button
+from bot.messages import Button, Reply
+from bot.outbox import Render
 from bot.registry import (
     ADMIN,
     Audience,
@@ -260,6 +262,28 @@ async def show_info(turn: Turn) -> Next:
     return END
 
 
+async def render_greeting(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
+    """A message in the recipient's language at send time."""
+    return [
+        Reply(
+            render.t(
+                "Messages from us are on again. To stop them, send {stop}.", stop=render.t("STOP")
+            )
+        )
+    ]
+
+
+async def render_numbered(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
+    """A message naming its number, to count deliveries."""
+    return [Reply(f"message {args['n']}", title=args.get("title"))]
+
+
+async def render_city(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
+    """Reads the recipient's city as it is at send time."""
+    city = await render.db.fetch_value("SELECT city FROM users WHERE key = ?", (render.user.key,))
+    return None if city is None else [Reply(f"city is {city}")]
+
+
 FEATURE = Feature(
     flows=[begin, menu, form, sub, counter, thing, secret, boom, loop, info],
     menu=[
@@ -275,6 +299,7 @@ FEATURE = Feature(
     words=[Word("info", "info")],
     deeplinks=[DeepLink("thing-", "thing")],
     fallbacks=[Fallback("question", question, order=20), Fallback("shout", shout, order=10)],
+    renderers={"greeting": render_greeting, "numbered": render_numbered, "city": render_city},
     audiences=[
         Audience("announced", "Everyone with announcements on", announced),
         Audience("language", "By language", by_locale),

@@ -1,0 +1,527 @@
+"""The outbox against the fake Telegram Bot API and the fake Twilio endpoint on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import outbox
+from bot.config import Settings
+from bot.engine import Engine
+from bot.i18n import LOCALES, Catalogs
+from bot.messages import Incoming
+from bot.outbox import OutboxWorker, Sender
+from bot.runtime import engine_for, telegram_application, worker_for
+from bot.telegram import TelegramChannel, TelegramSender
+from bot.whatsapp import WhatsAppOutbox, WhatsAppSender
+from storage import outbox as store
+from storage import users
+from storage.clock import utcnow
+from storage.database import Database
+from tests import sample_flows
+from tests.fake_telegram import FakeTelegram
+from tests.fake_twilio import FakeTwilio
+from tests.servers import serve
+
+TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
+ACCOUNT = "AC" + "0123456789abcdef" * 2
+AUTH = "fedcba9876543210" * 2
+SENDER = "whatsapp:+14155238886"
+TEMPLATES = {locale: f"HX{i:032d}" for i, locale in enumerate(LOCALES)}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API."""
+    server = FakeTelegram()
+    async with serve(server.app, lifespan="off") as url:
+        server.url = url  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    """The fake Twilio REST endpoint."""
+    server = FakeTwilio()
+    async with serve(server.app, lifespan="off") as url:
+        server.url = url  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture
+def settings(db_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Settings:
+    """Both channels, paces off unless a test sets them."""
+    return Settings(
+        database_path=db_path,
+        public_url="https://bot.example.org",
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=AUTH,
+        twilio_whatsapp_from=SENDER,
+        twilio_api_base_url=twilio.url,  # type: ignore[attr-defined]
+        twilio_template_sids=TEMPLATES,
+        telegram_pace=0.0,
+        telegram_chat_pace=0.0,
+        whatsapp_pace=0.0,
+    )
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[tuple[Engine, OutboxWorker]]:
+    """The engine (sample flows) and a worker sending through both channels."""
+    async with AsyncExitStack() as stack:
+        engine = await stack.enter_async_context(engine_for(settings, sample_flows.registry()))
+        application = telegram_application(settings, polling=False)
+        await stack.enter_async_context(application)
+        whatsapp = WhatsAppSender.create(settings)
+        stack.push_async_callback(whatsapp.close)
+        senders: list[Sender] = [
+            TelegramSender(TelegramChannel(engine, application.bot)),
+            WhatsAppOutbox(whatsapp),
+        ]
+        worker = await stack.enter_async_context(worker_for(engine, senders))
+        yield engine, worker
+
+
+async def add_users(db: Database, keys: list[str], inbound: datetime | None = None) -> None:
+    """Users who wrote once (at `inbound`, default now), in the four languages in turn."""
+    now = utcnow()
+    async with db.transaction() as tx:
+        for index, key in enumerate(keys):
+            await users.create(tx, key, locale_hint=None, now=now)
+            await users.update(tx, key, locale=LOCALES[index % 4], last_inbound_at=inbound or now)
+
+
+async def queue(
+    db: Database, keys: list[str], renderer: str = "greeting", **kwargs: object
+) -> list[int]:
+    """One row per recipient; returns the row ids."""
+    ids = []
+    kwargs.setdefault("lane", "direct")
+    async with db.transaction() as tx:
+        for index, key in enumerate(keys):
+            row = await store.enqueue(
+                tx,
+                key,
+                renderer,
+                {"n": index},
+                now=utcnow(),
+                **kwargs,  # type: ignore[arg-type]
+            )
+            assert row is not None
+            ids.append(row)
+    return ids
+
+
+async def settled(
+    db: Database, seconds: float = 20.0, statuses: tuple[str, ...] = ("pending", "claimed")
+) -> None:
+    """Wait until no row is in these statuses."""
+    deadline = time.monotonic() + seconds
+    while True:
+        row = await db.read_one(
+            f"SELECT count(*) FROM outbox WHERE status IN ({', '.join('?' for _ in statuses)})",
+            statuses,
+        )
+        if row is not None and row[0] == 0:
+            return
+        assert time.monotonic() < deadline, "rows still waiting"
+        await asyncio.sleep(0.02)
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
+    """Wait for a condition on the database or the fakes."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def status_counts(db: Database) -> dict[str, int]:
+    """Rows per status."""
+    rows = await db.read_all("SELECT status, count(*) FROM outbox GROUP BY status")
+    return {r[0]: r[1] for r in rows}
+
+
+async def test_rows_across_both_channels_arrive_once_in_each_language_at_send_time(
+    settings: Settings, fake: FakeTelegram, twilio: FakeTwilio, catalogs: Catalogs
+) -> None:
+    telegram = [f"telegram:{1000 + i}" for i in range(150)]
+    whatsapp = [f"whatsapp:+3933300{i:05d}" for i in range(150)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, telegram + whatsapp)
+        await queue(db, telegram + whatsapp)
+        async with db.transaction() as tx:  # a language changed after queueing: send time decides
+            await users.update(tx, telegram[0], locale="el")
+            await users.update(tx, whatsapp[1], locale="sq")
+    finally:
+        await db.close()
+    async with running(settings) as (engine, _):
+        await settled(engine.db)
+        assert await status_counts(engine.db) == {"sent": 300}
+
+    def expected(locale: str) -> str:
+        tr = catalogs.translator(locale)
+        return tr.t("Messages from us are on again. To stop them, send {stop}.", stop=tr.t("STOP"))
+
+    for index, key in enumerate(telegram):  # add_users gives LOCALES in turn over both lists
+        locale = "el" if index == 0 else LOCALES[index % 4]
+        assert fake.texts(int(key.partition(":")[2])) == [expected(locale)]
+    for index, key in enumerate(whatsapp, start=len(telegram)):
+        locale = "sq" if key == whatsapp[1] else LOCALES[index % 4]
+        assert twilio.bodies(key) == [expected(locale)]
+    assert len({expected(locale) for locale in LOCALES}) == 4
+
+
+async def test_blocked_and_opted_out_recipients_are_marked_and_never_retried(
+    settings: Settings, fake: FakeTelegram, twilio: FakeTwilio
+) -> None:
+    blocked, opted = "telegram:2001", "whatsapp:+393330002002"
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, [blocked, opted])
+        await queue(db, [blocked, opted, blocked, opted])
+    finally:
+        await db.close()
+    fake.fail("sendMessage", 2001, status=403, times=10)
+    twilio.fail(21610, to=opted, times=10)
+    async with running(settings) as (engine, _):
+        await settled(engine.db)
+        reasons = await engine.db.read_all(
+            "SELECT recipient, status, reason FROM outbox ORDER BY id"
+        )
+        marks = await engine.db.read_all("SELECT key, unreachable_reason FROM users ORDER BY key")
+    assert [(r[1]) for r in reasons] == ["skipped"] * 4
+    assert {r[0]: r[1] for r in marks} == {
+        blocked: "telegram: blocked by the user",
+        opted: "whatsapp: opted out (21610)",
+    }
+    assert len([c for c in fake.calls if c.method == "sendMessage"]) == 1  # never retried
+    assert len(twilio.requests) == 1
+
+
+async def test_a_429_is_waited_out_while_the_other_channel_keeps_sending(
+    settings: Settings, fake: FakeTelegram, twilio: FakeTwilio
+) -> None:
+    telegram = [f"telegram:{3000 + i}" for i in range(5)]
+    whatsapp = [f"whatsapp:+3933303{i:04d}" for i in range(40)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, telegram + whatsapp)
+        await queue(db, telegram + whatsapp)
+    finally:
+        await db.close()
+    fake.fail("sendMessage", status=429, description="Too Many Requests", retry_after=2)
+    async with running(replace(settings, whatsapp_pace=40.0)) as (engine, _):
+        await settled(engine.db)
+    refused = next(c.at for c in fake.calls if c.method == "sendMessage" and not c.ok)
+    later = [c.at for c in fake.sent() if c.at > refused + 0.05]
+    assert len(fake.sent()) == 5 and len(twilio.requests) == 40
+    assert later and min(later) - refused >= 1.9  # the refused one waited out its 2 seconds
+    during = [r.at for r in twilio.requests if refused < r.at < refused + 1.9]
+    assert len(during) >= 20  # while WhatsApp went on sending at its own pace
+
+
+async def test_a_user_who_opts_out_mid_send_gets_nothing_more(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    key = "telegram:4001"
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, [key])
+        await queue(db, [key] * 40, renderer="numbered", lane="bulk")
+    finally:
+        await db.close()
+    async with running(replace(settings, telegram_pace=10.0)) as (engine, _):
+        await fake.wait_for(lambda: len(fake.sent(4001)) >= 5)
+        async with engine.db.transaction() as tx:
+            await users.update(tx, key, opted_out_at=utcnow())
+        stopped = time.monotonic()
+        await settled(engine.db)
+        counts = await status_counts(engine.db)
+    late = [c for c in fake.sent(4001) if c.at > stopped + 0.5]
+    assert late == []
+    assert counts["skipped"] >= 30 and counts["sent"] + counts["skipped"] == 40
+
+
+async def test_a_direct_row_overtakes_thousands_of_bulk_rows(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    keys = [f"telegram:{50000 + i}" for i in range(3000)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, [*keys, "telegram:9"])
+        await queue(db, keys, renderer="numbered", lane="bulk")
+    finally:
+        await db.close()
+    async with running(replace(settings, telegram_pace=400.0, outbox_batch=50)) as (engine, worker):
+        await fake.wait_for(lambda: len(fake.sent()) >= 100)
+        async with engine.db.transaction() as tx:
+            await store.enqueue(tx, "telegram:9", "greeting", {}, lane="direct", now=utcnow())
+        queued_after = len(fake.sent())
+        worker.wake()
+        await fake.wait_for(lambda: bool(fake.sent(9)))
+        overtaken = fake.sent().index(fake.sent(9)[0]) - queued_after
+    assert overtaken <= 2 * 50  # within a couple of batches, not behind 2,900 rows
+
+
+async def test_held_whatsapp_rows_are_delivered_when_the_user_writes(
+    settings: Settings, twilio: FakeTwilio
+) -> None:
+    key = "whatsapp:+393330005005"
+    two_days_ago = utcnow() - timedelta(days=2)
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, [key], inbound=two_days_ago)
+        async with db.transaction() as tx:
+            await users.update(tx, key, locale="it")
+        await queue(db, [key, key], renderer="numbered")
+    finally:
+        await db.close()
+    async with running(settings) as (engine, _):
+        await until(lambda: _held(engine.db, 2))
+        await until(lambda: _true(len(twilio.requests) == 1))
+        [notice] = twilio.requests
+        assert notice.params["ContentSid"] == TEMPLATES["it"] and "Body" not in notice.params
+        assert (
+            notice.params["ContentVariables"]
+            == '{"1": "il Ministero per l\'Europa e gli Affari Esteri"}'
+        )
+        # The user was in a flow when the messages came: "ok" is not an answer to its step.
+        chat = Incoming(key, text="/start", message_id="w1")
+        await engine.handle(chat)
+        before = await engine.db.read_one(
+            "SELECT state FROM conversations WHERE user_key = ?", (key,)
+        )
+        outcome = await engine.handle(Incoming(key, text="ok", message_id="w2"))
+        after = await engine.db.read_one(
+            "SELECT state FROM conversations WHERE user_key = ?", (key,)
+        )
+        assert [r.text for r in outcome.replies] == ["message 0", "message 1", "Menu"]
+        assert before is not None and after is not None
+        assert _step(before[0]) == _step(after[0]) == ("menu", "main")
+        echo = await engine.handle(Incoming(key, text="now an answer", message_id="w3"))
+        assert echo.replies[0].text == "echo:now an answer"
+        assert await status_counts(engine.db) == {"sent": 2}
+    assert len(twilio.requests) == 1  # one notice, no free-form message outside the window
+
+
+async def test_the_daily_notice_cap_holds(settings: Settings, twilio: FakeTwilio) -> None:
+    keys = [f"whatsapp:+3933300060{i:02d}" for i in range(5)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, keys, inbound=utcnow() - timedelta(days=3))
+        await queue(db, keys)
+    finally:
+        await db.close()
+    async with running(replace(settings, whatsapp_daily_template_cap=2)) as (engine, _):
+        await until(lambda: _held(engine.db, 5))
+        await until(lambda: _true(len(twilio.requests) >= 2))
+        await asyncio.sleep(0.3)  # give it the chance to go over the cap (it must not)
+        assert len(twilio.requests) == 2
+        row = await engine.db.read_one(
+            "SELECT count(*) FROM users WHERE notice_sent_at IS NOT NULL"
+        )
+        assert row is not None and row[0] == 2
+    tomorrow = Settings(**{**settings.__dict__, "whatsapp_daily_template_cap": 2})
+    db = await Database.open(settings.database_path)
+    try:  # the next day: yesterday's notices no longer count
+        async with db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET notice_sent_at = ? WHERE notice_sent_at IS NOT NULL",
+                ("2020-01-01T00:00:00.000000Z",),
+            )
+            await tx.execute(
+                "UPDATE users SET last_inbound_at = ?", ("2019-12-31T00:00:00.000000Z",)
+            )
+    finally:
+        await db.close()
+    async with running(tomorrow) as (engine, _):
+        await until(lambda: _true(len(twilio.requests) >= 4))
+        await asyncio.sleep(0.3)
+    assert len(twilio.requests) == 4  # two more today, the fifth waits
+    assert len({r.params["To"] for r in twilio.requests}) == 4
+
+
+async def test_idempotency_keys_prevent_a_second_reminder(settings: Settings) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, ["telegram:7001"])
+        async with db.transaction() as tx:
+            first = await store.enqueue(
+                tx,
+                "telegram:7001",
+                "greeting",
+                {},
+                lane="direct",
+                now=utcnow(),
+                key="reminder:event-1:telegram:7001:1d",
+            )
+            second = await store.enqueue(
+                tx,
+                "telegram:7001",
+                "greeting",
+                {},
+                lane="direct",
+                now=utcnow(),
+                key="reminder:event-1:telegram:7001:1d",
+            )
+        assert first is not None and second is None
+        assert (await db.read_one("SELECT count(*) FROM outbox"))[0] == 1  # type: ignore[index]
+    finally:
+        await db.close()
+
+
+async def test_rendering_happens_at_send_time_and_nothing_is_skipped_silently(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, ["telegram:7101", "telegram:7102"])
+        await queue(
+            db,
+            ["telegram:7101", "telegram:7102"],
+            renderer="city",
+            not_before=utcnow() + timedelta(seconds=1),
+        )
+        async with db.transaction() as tx:
+            await users.update(tx, "telegram:7101", city="Durrës")
+    finally:
+        await db.close()
+    async with running(settings) as (engine, _):
+        await settled(engine.db, statuses=("pending", "claimed"))
+        rows = await engine.db.read_all("SELECT recipient, status, reason FROM outbox ORDER BY id")
+    assert fake.texts(7101) == ["city is Durrës"]
+    assert [(r[1], r[2]) for r in rows] == [("sent", None), ("skipped", "nothing to send any more")]
+
+
+async def test_a_row_can_edit_a_message_sent_earlier(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, ["telegram:7201"])
+        [first] = await queue(db, ["telegram:7201"], renderer="numbered")
+    finally:
+        await db.close()
+    async with running(settings) as (engine, worker):
+        await settled(engine.db)
+        async with engine.db.transaction() as tx:
+            await store.enqueue(
+                tx, "telegram:7201", "numbered", {"n": 99}, lane="direct", now=utcnow(), edits=first
+            )
+        worker.wake()
+        await fake.wait_for(lambda: bool(fake.sent(7201, "editMessageText")))
+    [edit] = fake.sent(7201, "editMessageText")
+    assert int(edit.params["message_id"]) == fake.sent(7201)[0].result["message_id"]
+    assert edit.params["text"] == "message 99"
+
+
+async def test_whatsapp_statuses_are_linked_to_their_rows(
+    settings: Settings, twilio: FakeTwilio
+) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, ["whatsapp:+393330007301"])
+        [row] = await queue(db, ["whatsapp:+393330007301"])
+    finally:
+        await db.close()
+    async with running(settings) as (engine, _):
+        await settled(engine.db)
+        linked = await engine.db.read_all("SELECT outbox_id, status FROM whatsapp_statuses")
+    assert [(r[0], r[1]) for r in linked] == [(row, "queued")]
+
+
+async def test_report_counts_by_status_and_reason_with_the_time_left(settings: Settings) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        keys = [f"telegram:{7400 + i}" for i in range(10)]
+        await add_users(db, keys)
+        await queue(db, keys, batch="broadcast-1", lane="bulk")
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE outbox SET status = 'sent' WHERE id <= 4")
+            await tx.execute(
+                "UPDATE outbox SET status = 'skipped', reason = 'opted out' WHERE id = 5"
+            )
+        found = await outbox.report(db, "broadcast-1", pace=2.0)
+    finally:
+        await db.close()
+    assert found.statuses == {"sent": 4, "skipped": 1, "pending": 5}
+    assert found.reasons == {"opted out": 1}
+    assert (found.remaining, found.seconds_left, found.total) == (5, 2.5, 10)
+
+
+async def test_a_killed_worker_sends_nothing_acknowledged_twice(
+    settings: Settings, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    keys = [f"telegram:{80000 + i}" for i in range(300)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, keys)
+        await queue(db, keys, renderer="numbered", lane="bulk")
+    finally:
+        await db.close()
+    command = [sys.executable, "-m", "tests.outbox_process", str(settings.database_path), fake.url]  # type: ignore[attr-defined]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
+    try:
+        await fake.wait_for(lambda: len(fake.sent()) >= 120, 30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    assert first.returncode == -signal.SIGKILL
+    db = await Database.open(settings.database_path)
+    try:
+        acknowledged = {
+            r[0] for r in await db.read_all("SELECT id FROM outbox WHERE status = 'sent'")
+        }
+        claimed = (await db.read_one("SELECT count(*) FROM outbox WHERE status = 'claimed'"))[0]  # type: ignore[index]
+    finally:
+        await db.close()
+    assert 0 < len(acknowledged) < 300
+    second = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
+    assert await asyncio.wait_for(second.wait(), 60) == 0
+    delivered = Counter(int(c.params["text"].split()[1]) for c in fake.sent())
+    ids = {r: r - 1 for r in range(1, 301)}  # row id n carries message n-1
+    assert set(delivered) == set(ids.values())  # everything arrived
+    twice = {n for n, count in delivered.items() if count > 1}
+    assert not {ids[r] for r in acknowledged} & twice  # nothing acknowledged went out again
+    assert len(twice) <= max(claimed, 20)  # the uncertain ones: at most the claimed batch
+
+
+async def _held(db: Database, n: int) -> bool:
+    """Whether n rows are held."""
+    row = await db.read_one("SELECT count(*) FROM outbox WHERE status = 'held'")
+    return row is not None and row[0] == n
+
+
+async def _true(value: bool) -> bool:
+    """A plain condition, for `until`."""
+    return value
+
+
+def _step(state: str) -> tuple[str, str]:
+    """The flow and step of a stored conversation record."""
+    import json
+
+    raw = json.loads(state)
+    return raw["flow"], raw["step"]
+
+
+def test_utc_day_boundary_helper() -> None:
+    moment = datetime(2026, 11, 27, 23, 59, tzinfo=UTC)
+    assert moment.replace(hour=0, minute=0, second=0, microsecond=0).day == 27
