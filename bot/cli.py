@@ -95,6 +95,6 @@ async def run_console(settings: config.Settings, path: Path, user: str, *, demo:
         channel = ConsoleChannel(
             engine, user, sys.stdout, interactive=sys.stdin.isatty(), files=path.parent / "files"
         )
-        async with runtime.worker_for(engine, [ConsoleSender(channel)]):
+        async with runtime.worker_for(engine, [ConsoleSender(channel)], drain=True):
             await channel.run(sys.stdin)
     return 0

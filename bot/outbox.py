@@ -314,12 +314,16 @@ class OutboxWorker:
             )
         self._task = asyncio.create_task(self._run(), name="outbox")
 
-    async def stop(self) -> None:
-        """Finish the batch in flight, record it, and stop."""
+    async def stop(self, drain: bool = False) -> None:
+        """Finish the batch in flight, record it, and stop; `drain` first sends what is due."""
         self._stop.set()
         self.wake()
         if self._task is not None:
             await self._task
+        for sender in self.senders if drain else ():
+            for _ in range(100):  # bounded: rows falling due meanwhile wait for the next start
+                if not await self.run_once(sender):
+                    break
 
     async def _run(self) -> None:
         """One loop per channel, so a pause on one never stalls the other."""

@@ -35,8 +35,11 @@ async def engine_for(
 
 
 @asynccontextmanager
-async def worker_for(engine: Engine, senders: Sequence[Sender]) -> AsyncIterator[OutboxWorker]:
-    """The outbox worker for these channels, woken by the engine's commits, always stopped."""
+async def worker_for(
+    engine: Engine, senders: Sequence[Sender], drain: bool = False
+) -> AsyncIterator[OutboxWorker]:
+    """The outbox worker for these channels, woken by the engine's commits, always stopped
+    (after sending what is due, with `drain`: the console shows its notices before it ends)."""
     worker = OutboxWorker(engine.db, engine.registry, engine.catalogs, engine.settings, senders)
     engine.on_notify = worker.wake
     await worker.start()
@@ -44,7 +47,7 @@ async def worker_for(engine: Engine, senders: Sequence[Sender]) -> AsyncIterator
         yield worker
     finally:
         engine.on_notify = None
-        await worker.stop()
+        await worker.stop(drain)
 
 
 def telegram_application(settings: Settings, *, polling: bool) -> Application:  # type: ignore[type-arg]

@@ -37,9 +37,7 @@ async def opt_in(turn: Turn) -> Next:
     if turn.user.opted_out_at is not None:
         await turn.update_user(opted_out_at=None)
     turn.reply(
-        turn.t(
-            "Messages from us are on again. To stop them, send {stop}.", stop=turn.t(STOP_WORD)
-        )
+        turn.t("Messages from us are on again. To stop them, send {stop}.", stop=turn.t(STOP_WORD))
     )
     return END
 

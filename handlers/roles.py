@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.flow import Answer, Flow, Next
 from bot.i18n import N_
-from bot.messages import Button, is_user_key
+from bot.messages import Button, Reply, is_user_key
+from bot.outbox import Render
 from bot.registry import ADMIN, Command, Feature, MenuEntry
 from bot.turn import Turn
 from storage import roles as grants
@@ -96,6 +100,7 @@ async def take_role(turn: Turn, answer: Answer) -> Next:
     role = role_name(turn, answer.choice)
     if granted:
         turn.reply(turn.t("Done: {key} is now {role}.", key=key, role=role))
+        await turn.notify(key, "roles.granted", {"role": answer.choice})
     else:
         turn.reply(turn.t("{key} already was {role}.", key=key, role=role))
     return "main"
@@ -133,8 +138,26 @@ async def take_revoke(turn: Turn, answer: Answer) -> Next:
     return "main"
 
 
+async def render_granted(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
+    """Tell someone, in their language, the role they were given (unless it was taken back)."""
+    role = str(args.get("role"))
+    held = await grants.of(render.db, render.user.key)
+    if role not in held:
+        return None
+    name = render.t("administrator") if role == "admin" else render.t("consular officer")
+    return [
+        Reply(
+            render.t(
+                "You are now {role} in this service. Send /help to see what you can do.",
+                role=name,
+            )
+        )
+    ]
+
+
 FEATURE = Feature(
     flows=[flow],
     menu=[MenuEntry(N_("Roles"), "roles", roles=ADMIN, order=800)],
     commands=[Command("roles", N_("Grant and revoke roles"), "roles", roles=ADMIN)],
+    renderers={"roles.granted": render_granted},
 )

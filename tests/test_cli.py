@@ -150,3 +150,16 @@ def test_process_configuration_errors_exit_2_naming_the_variable(tmp_path: Path)
     for args, env, message in cases:
         done = run(*args, cwd=tmp_path, env=env)
         assert (done.returncode, done.stderr) == (2, f"configuration error: {message}\n"), args
+
+
+def test_the_console_shows_notices_from_the_outbox(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.sqlite3")
+    assert run("--db", db, "--user", "ana", stdin="4\n2\n", cwd=tmp_path).returncode == 0
+    admin = run(
+        "--db", db, "--user", "admin", stdin="4\n2\n/roles\n1\nconsole:ana\n2\n", cwd=tmp_path
+    )
+    assert "Done: console:ana is now consular officer." in admin.stdout
+    assert "🔔" not in admin.stdout  # the notice waits for ana's own console
+    ana = run("--db", db, "--user", "ana", stdin="/whoami\n", cwd=tmp_path)
+    assert "🔔\nYou are now consular officer in this service." in ana.stdout
+    assert "Your role: consular officer" in ana.stdout

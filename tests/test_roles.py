@@ -59,6 +59,11 @@ async def test_admin_grants_and_revokes_a_role(chat: Callable[..., Chat], engine
     await admin.press("consular officer")
     assert admin.replies[0].text == "Done: whatsapp:+393331234567 is now consular officer."
 
+    rows = await engine.db.read_all("SELECT recipient, renderer, args, lane FROM outbox")
+    assert [tuple(r) for r in rows] == [
+        ("whatsapp:+393331234567", "roles.granted", '{"role":"officer"}', "direct")
+    ]  # queued with the grant, in the same transaction
+
     await member.send("/whoami")
     assert member.replies[0].text.endswith("Your role: consular officer")
 
