@@ -64,6 +64,8 @@ class Settings:
     outbox_batch: int = 50
     outbox_max_attempts: int = 5
     outbox_concurrency: int = 16
+    # "Answers usually take up to N working days", when the ministry wants to say so (else "a few").
+    question_answer_days: int | None = None
 
     @property
     def whatsapp(self) -> bool:
@@ -143,6 +145,11 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         outbox_batch=_integer(env, "OUTBOX_BATCH", 50, 1, 10_000),
         outbox_max_attempts=_integer(env, "OUTBOX_MAX_ATTEMPTS", 5, 1, 100),
         outbox_concurrency=_integer(env, "OUTBOX_CONCURRENCY", 16, 1, 1_000),
+        question_answer_days=(
+            _integer(env, "QUESTION_ANSWER_DAYS", 0, 1, 60)
+            if "QUESTION_ANSWER_DAYS" in env
+            else None
+        ),
     )
     _twilio_complete(env)
     return settings

@@ -310,6 +310,11 @@ class _Dispatch:
             return await self._word(action)
         if takes_text and step.answer is not None:
             return await self._advance(await step.answer(turn, Answer(text)), came_from=state.step)
+        for fallback in self.registry.fallbacks:
+            if fallback.anywhere:
+                found = await fallback.handler(turn, text)
+                if found is not None:
+                    return await self._advance(found, came_from=state.step)
         turn.reply(turn.t("Please choose one of the options: type its number or tap it."))
         await self._advance(AGAIN)
 

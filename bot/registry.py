@@ -82,11 +82,17 @@ FallbackHandler = Callable[["Turn", str], Awaitable[Next | None]]
 
 @dataclass(frozen=True, slots=True)
 class Fallback:
-    """Free text typed at the menu goes to these in order until one returns a next step."""
+    """Free text typed at the menu goes to these in order until one returns a next step.
+
+    An `anywhere` fallback is also tried at a step that offered options and takes no text
+    (typed text that is no option): it should answer only when it is sure, with a call into a
+    flow that comes back to that step.
+    """
 
     name: str
     handler: FallbackHandler
     order: int = 100
+    anywhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)

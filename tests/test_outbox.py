@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,24 +21,18 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import LOCALES, Catalogs
 from bot.messages import Incoming
-from bot.outbox import OutboxWorker, Sender
-from bot.runtime import engine_for, telegram_application, worker_for
-from bot.telegram import TelegramChannel, TelegramSender
-from bot.whatsapp import WhatsAppOutbox, WhatsAppSender
+from bot.outbox import OutboxWorker
 from storage import outbox as store
 from storage import users
 from storage.clock import utcnow
 from storage.database import Database
-from tests import sample_flows
+from tests import sample_flows, stack
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.servers import serve
+from tests.stack import both_channels
 
-TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
-ACCOUNT = "AC" + "0123456789abcdef" * 2
-AUTH = "fedcba9876543210" * 2
-SENDER = "whatsapp:+14155238886"
-TEMPLATES = {locale: f"HX{i:032d}" for i, locale in enumerate(LOCALES)}
+TEMPLATES = stack.TEMPLATES
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,37 +57,12 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 @pytest.fixture
 def settings(db_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Settings:
     """Both channels, paces off unless a test sets them."""
-    return Settings(
-        database_path=db_path,
-        public_url="https://bot.example.org",
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=AUTH,
-        twilio_whatsapp_from=SENDER,
-        twilio_api_base_url=twilio.url,  # type: ignore[attr-defined]
-        twilio_template_sids=TEMPLATES,
-        telegram_pace=0.0,
-        telegram_chat_pace=0.0,
-        whatsapp_pace=0.0,
-    )
+    return both_channels(db_path, fake.url, twilio.url)  # type: ignore[attr-defined]
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[Engine, OutboxWorker]]:
-    """The engine (sample flows) and a worker sending through both channels."""
-    async with AsyncExitStack() as stack:
-        engine = await stack.enter_async_context(engine_for(settings, sample_flows.registry()))
-        application = telegram_application(settings, polling=False)
-        await stack.enter_async_context(application)
-        whatsapp = WhatsAppSender.create(settings)
-        stack.push_async_callback(whatsapp.close)
-        senders: list[Sender] = [
-            TelegramSender(TelegramChannel(engine, application.bot)),
-            WhatsAppOutbox(whatsapp),
-        ]
-        worker = await stack.enter_async_context(worker_for(engine, senders))
-        yield engine, worker
+def running(settings: Settings) -> AbstractAsyncContextManager[tuple[Engine, OutboxWorker]]:
+    """The sample flows' engine and a worker on both channels."""
+    return stack.running(settings, sample_flows.registry())
 
 
 async def add_users(db: Database, keys: list[str], inbound: datetime | None = None) -> None:
