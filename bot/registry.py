@@ -91,10 +91,15 @@ class Fallback:
 
 @dataclass(frozen=True, slots=True)
 class DeepLink:
-    """`/start <prefix><rest>` (a poster's link) follows route payload `<route>:<rest>`."""
+    """`/start <prefix><rest>` (a poster's link) follows route payload `<route>:<rest>`.
+
+    With a `word` (marked with N_), the whole message "<word> <rest>" typed in any language does
+    too, from any step: "EVENT 42" is the text a WhatsApp (wa.me) link pre-fills.
+    """
 
     prefix: str
     route: str
+    word: str | None = None
 
 
 AttachmentRenderer = Callable[[Mapping[str, Any]], Attachment]

@@ -7,9 +7,19 @@ from bot.registry import Feature, Registry
 
 def features() -> list[Feature]:
     """Every feature module's declaration, in menu order of their modules."""
-    from handlers import consent, language, menu, onboarding, optout, profile, roles, settings
+    from handlers import (
+        consent,
+        events,
+        language,
+        menu,
+        onboarding,
+        optout,
+        profile,
+        roles,
+        settings,
+    )
 
-    modules = (menu, onboarding, consent, language, profile, settings, optout, roles)
+    modules = (menu, onboarding, consent, language, profile, settings, optout, roles, events)
     return [m.FEATURE for m in modules]
 
 

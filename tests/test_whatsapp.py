@@ -132,7 +132,7 @@ async def test_first_contact_with_numbered_answers(client: httpx.AsyncClient) ->
     await phone.send("Milano")
     assert "Milano" in phone.messages[0]
     assert phone.messages[-1].startswith("*Menu principale*")
-    assert "1. Impostazioni\n2. Aiuto\n0. Indietro" in phone.messages[-1]
+    assert "1. Eventi\n2. Impostazioni\n3. Aiuto\n0. Indietro" in phone.messages[-1]
 
 
 async def test_first_contact_with_typed_labels(client: httpx.AsyncClient) -> None:
