@@ -225,8 +225,11 @@ class Engine:
             spec = reply.attachment
             if isinstance(spec, AttachmentSpec):
                 renderer = self.registry.attachments.get(spec.renderer)
+                reading = self.registry.db_attachments.get(spec.renderer)
                 attachment: Attachment | None = None
-                if renderer is None:
+                if reading is not None:
+                    attachment = await reading(self.db.reader(), spec.args)
+                elif renderer is None:
                     log.error("no attachment renderer named %r", spec.renderer)
                 else:
                     attachment = await asyncio.to_thread(renderer, spec.args)

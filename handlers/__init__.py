@@ -9,6 +9,7 @@ def features() -> list[Feature]:
     """Every feature module's declaration, in menu order of their modules."""
     from handlers import (
         consent,
+        event_admin,
         events,
         language,
         menu,
@@ -19,7 +20,18 @@ def features() -> list[Feature]:
         settings,
     )
 
-    modules = (menu, onboarding, consent, language, profile, settings, optout, roles, events)
+    modules = (
+        menu,
+        onboarding,
+        consent,
+        language,
+        profile,
+        settings,
+        optout,
+        roles,
+        events,
+        event_admin,
+    )
     return [m.FEATURE for m in modules]
 
 

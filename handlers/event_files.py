@@ -23,6 +23,8 @@ from storage.events import Event
 
 # The web process serves a registration's invitation here, under its unguessable token.
 CALENDAR_PATH = "/calendar/"
+INVITATION_RENDERER = "events.ics"
+QR_RENDERER = "events.qr"
 ICS_TYPE = "text/calendar"
 PRODID = "-//diaspora-bot//events//EN"
 

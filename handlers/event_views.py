@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 from handlers.places import country_name, zone_label
 from storage.events import Event, Registration
+
+
+def short(text: str, limit: int = 60) -> str:
+    """A text short enough for a button label."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def title(i18n: Translator, event: Event) -> str:
@@ -19,6 +24,11 @@ def title(i18n: Translator, event: Event) -> str:
 def moment(i18n: Translator, when: datetime, zone: str) -> str:
     """A date and time as read in a zone, with the zone's name."""
     return f"{i18n.datetime(when, zone)}, {zone_label(zone, i18n.locale)}"
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    """The calendar day of a moment in a zone."""
+    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def when(i18n: Translator, event: Event, user_zone: str | None = None) -> str:

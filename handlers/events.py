@@ -14,12 +14,6 @@ from storage.events import Event, Registration
 flow = Flow("events", entry="list")
 
 PAGE = 5  # events shown at a time
-MAX_LABEL = 60  # a button's label: long titles are cut
-
-
-def _label(text: str) -> str:
-    """A title short enough for a button."""
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
 
 
 def _number(arg: str) -> int | None:
@@ -60,7 +54,8 @@ async def ask_list(turn: Turn) -> None:
         turn.data["page"] = page = 0
         found, total = await events.upcoming(turn.db, turn.now, turn.user.country, 0, PAGE)
     buttons = [
-        Button(_label(event_views.title(turn.i18n, e)), f"event:{e.id}", route=True) for e in found
+        Button(event_views.short(event_views.title(turn.i18n, e)), f"event:{e.id}", route=True)
+        for e in found
     ]
     if not found:
         text = turn.t("There are no upcoming events at the moment. Please look again soon.")
@@ -145,7 +140,9 @@ async def ask_card(turn: Turn) -> Next | None:
     mine = await events.live(turn.db, event.id, turn.key)
     reason = closed_reason(turn, event)
     buttons = []
-    if mine is not None:
+    if event.status == "cancelled" and reason is not None:
+        lines += ["", reason]
+    elif mine is not None:
         lines += ["", _status(turn, mine, await _place(turn, mine))]
         buttons.append(Button(turn.t("My registration"), f"registration:{mine.id}", route=True))
     elif reason is not None:
@@ -279,7 +276,11 @@ async def ask_mine(turn: Turn) -> None:
     """The member's registrations for events that have not ended."""
     found = await events.of_user(turn.db, turn.key, turn.now)
     buttons = [
-        Button(_label(event_views.title(turn.i18n, event)), f"registration:{reg.id}", route=True)
+        Button(
+            event_views.short(event_views.title(turn.i18n, event)),
+            f"registration:{reg.id}",
+            route=True,
+        )
         for reg, event in found
     ]
     if found:
@@ -415,8 +416,8 @@ async def take_cancel(turn: Turn, answer: Answer) -> Next:
 
 # -- files ---------------------------------------------------------------------------------------
 
-INVITATION = "events.ics"
-QR = "events.qr"
+INVITATION = event_files.INVITATION_RENDERER
+QR = event_files.QR_RENDERER
 
 
 FEATURE = Feature(

@@ -64,7 +64,8 @@ async def test_event_typed_from_a_poster_then_sign_up_and_the_calendar_link(
         await phone.send("0")  # a number of guests, not "back"
         assert phone.messages[0].startswith("You are signed up for Meeting in Milan.")
         [link] = re.findall(r"https://\S+\.ics", phone.text)
-        assert link.startswith(f"{PUBLIC}/calendar/") and len(link.rsplit("/", 1)[1]) > 30
+        assert link.startswith(f"{PUBLIC}/calendar/")
+        assert re.fullmatch(r"[0-9a-f]{32}\.ics", link.rsplit("/", 1)[1])  # 128 random bits
         path = link.removeprefix(PUBLIC)
         got = await client.get(path)
         assert got.status_code == 200

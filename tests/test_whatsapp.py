@@ -295,6 +295,9 @@ def test_user_text_cannot_format_and_titles_are_bold(catalogs: object) -> None:
         "*Note*\nyou wrote *\u200dthis*\u200d and _\u200dthat_\u200d\n1. A\n0. Back"
     )
     assert escape("a_b@example.org") == "a_b@example.org"  # a lone marker stays as it is
+    link = "https://meet.example.org/j/a_b_c"  # links stay whole; the text around is escaped
+    assert escape(f"_join_ at {link} now") == f"_\u200djoin_\u200d at {link} now"
+    assert escape(f"{link} and {link}_") == f"{link} and {link}_"
 
 
 def test_language_hints_from_the_number() -> None:

@@ -36,7 +36,7 @@ CREATE TABLE registrations (
     seats INTEGER NOT NULL CHECK (seats >= 1),  -- the member and their guests
     status TEXT NOT NULL CHECK (status IN ('confirmed', 'waitlisted', 'cancelled')),
     code TEXT NOT NULL UNIQUE,             -- the check-in code shown at the door
-    token TEXT NOT NULL UNIQUE,            -- unguessable: the calendar file's web address
+    token TEXT NOT NULL UNIQUE,            -- unguessable (128 bits): the calendar file's address
     created_at TEXT NOT NULL,
     confirmed_at TEXT,
     cancelled_at TEXT,
