@@ -328,7 +328,9 @@ class _Dispatch:
         action = self.engine.word(text)
         if action is not None:
             return await self._word(action)
-        link = self.engine.typed_link(text)
+        # A poster's typed link ("EVENT 42") from any step of the members' flows; in staff flows
+        # the text is content being typed (a title "Event 2027" stays a title).
+        link = self.engine.typed_link(text) if not self.registry.flows[state.flow].roles else None
         target = self.registry.deeplink(link) if link is not None else None
         if target is not None:
             return await self._follow(target)
