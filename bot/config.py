@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +33,9 @@ _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 _TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM")
 _VERSION = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+_OFFSET = re.compile(r"([0-9]{1,4})([dhm])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,11 @@ class Settings:
     outbox_concurrency: int = 16
     # "Answers usually take up to N working days", when the ministry wants to say so (else "a few").
     question_answer_days: int | None = None
+    # Events: guests a member may bring, and how long before the start reminders go out.
+    event_max_guests: int = 3
+    event_reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))
+    # The bot's @username for event links; web and polling ask Telegram when it is not set.
+    telegram_bot_username: str | None = None
 
     @property
     def whatsapp(self) -> bool:
@@ -149,6 +158,14 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
             _integer(env, "QUESTION_ANSWER_DAYS", 0, 1, 60)
             if "QUESTION_ANSWER_DAYS" in env
             else None
+        ),
+        event_max_guests=_integer(env, "EVENT_MAX_GUESTS", 3, 0, 20),
+        event_reminders=_offsets(env, "EVENT_REMINDERS", Settings.event_reminders),
+        telegram_bot_username=_match(
+            env,
+            "TELEGRAM_BOT_USERNAME",
+            _BOT_USERNAME,
+            "the bot's username without @: 4-32 characters of A-Z a-z 0-9 _",
         ),
     )
     _twilio_complete(env)
@@ -245,6 +262,24 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value <= 100_000:
         raise ConfigError(name, "must be between 0 and 100000")
     return value
+
+
+def _offsets(
+    env: Mapping[str, str], name: str, default: tuple[timedelta, ...]
+) -> tuple[timedelta, ...]:
+    """Comma-separated offsets such as `1d,2h,30m` (`none`: no reminders), longest first."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if raw.lower() == "none":
+        return ()
+    found = set()
+    for part in raw.split(","):
+        match = _OFFSET.fullmatch(part.strip().lower())
+        if match is None or int(match.group(1)) == 0:
+            raise ConfigError(name, "use offsets like 1d,2h,30m (days, hours, minutes) or none")
+        found.add(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
+    return tuple(sorted(found, reverse=True))
 
 
 def _url(env: Mapping[str, str], name: str, https_only: bool = True) -> str | None:

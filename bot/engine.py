@@ -34,6 +34,7 @@ INBOUND_RESOLUTION = timedelta(minutes=1)  # last_inbound_at is kept to the minu
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?", re.DOTALL)
 _STAMP = re.compile(r"~([0-9]+)~(.*)", re.DOTALL)
+_LINK_REST = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 # The engine's own global words; features add more (help, language) through the registry.
 MENU_WORD, BACK_WORD, CANCEL_WORD = N_("menu"), N_("back"), N_("cancel")
@@ -72,6 +73,11 @@ class Engine:
             self._add_word(word, action)
         for feature_word in registry.words:
             self._add_word(feature_word.word, feature_word.route)
+        self._links: dict[str, str] = {}  # normalized link word in any language -> /start prefix
+        for link in registry.deeplinks:
+            if link.word is not None:
+                for form in [link.word] + [tr.t(link.word) for tr in self.catalogs.all()]:
+                    self._links.setdefault(normalize(form), link.prefix)
 
     def _add_word(self, word: str, action: str) -> None:
         """Recognise a word in its English form and in every catalog's translation."""
@@ -203,6 +209,15 @@ class Engine:
         """The action of a global word, when the whole message is one (in any language)."""
         return self._words.get(normalize(text))
 
+    def typed_link(self, text: str) -> str | None:
+        """The `/start` payload a typed link stands for ("EVENT 42" → "event-42"), if any."""
+        head, _, rest = text.strip().rpartition(" ")
+        rest = rest.removeprefix("#")
+        prefix = self._links.get(normalize(head)) if head else None
+        if prefix is None or not _LINK_REST.fullmatch(rest):
+            return None
+        return prefix + rest
+
     async def _render_attachments(self, replies: list[Reply]) -> list[Reply]:
         """Produce heavy attachments after the commit, off the event loop."""
         rendered = []
@@ -210,8 +225,11 @@ class Engine:
             spec = reply.attachment
             if isinstance(spec, AttachmentSpec):
                 renderer = self.registry.attachments.get(spec.renderer)
+                reading = self.registry.db_attachments.get(spec.renderer)
                 attachment: Attachment | None = None
-                if renderer is None:
+                if reading is not None:
+                    attachment = await reading(self.db.reader(), spec.args)
+                elif renderer is None:
                     log.error("no attachment renderer named %r", spec.renderer)
                 else:
                     attachment = await asyncio.to_thread(renderer, spec.args)
@@ -256,6 +274,8 @@ class _Dispatch:
         command = _COMMAND.fullmatch(text) if incoming.kind in ("text", "command") else None
         if fresh:
             arg = (command.group(2) or "") if command and command.group(1) == "start" else ""
+            if not command and incoming.kind == "text":  # a first message from a poster's link
+                arg = self.engine.typed_link(text) or ""
             return await self._follow(f"start:{arg.strip()}")
         if incoming.kind == "resume":
             return await self._advance(AGAIN)
@@ -308,6 +328,12 @@ class _Dispatch:
         action = self.engine.word(text)
         if action is not None:
             return await self._word(action)
+        # A poster's typed link ("EVENT 42") from any step of the members' flows; in staff flows
+        # the text is content being typed (a title "Event 2027" stays a title).
+        link = self.engine.typed_link(text) if not self.registry.flows[state.flow].roles else None
+        target = self.registry.deeplink(link) if link is not None else None
+        if target is not None:
+            return await self._follow(target)
         if takes_text and step.answer is not None:
             return await self._advance(await step.answer(turn, Answer(text)), came_from=state.step)
         for fallback in self.registry.fallbacks:

@@ -97,13 +97,21 @@ class Fallback:
 
 @dataclass(frozen=True, slots=True)
 class DeepLink:
-    """`/start <prefix><rest>` (a poster's link) follows route payload `<route>:<rest>`."""
+    """`/start <prefix><rest>` (a poster's link) follows route payload `<route>:<rest>`.
+
+    With a `word` (marked with N_), the whole message "<word> <rest>" typed in any language does
+    too, from any step: "EVENT 42" is the text a WhatsApp (wa.me) link pre-fills.
+    """
 
     prefix: str
     route: str
+    word: str | None = None
 
 
 AttachmentRenderer = Callable[[Mapping[str, Any]], Attachment]
+# An attachment that reads the database (an export): it gets the read-only connection after the
+# commit and moves heavy work off the event loop itself.
+DbAttachmentRenderer = Callable[["Tx", Mapping[str, Any]], Awaitable[Attachment]]
 # Turns an outbox row into replies at send time, in the recipient's language then (None: skip it).
 OutboxRenderer = Callable[["Render", Mapping[str, Any]], Awaitable[list[Reply] | None]]
 DemoSeeder = Callable[["Tx"], Awaitable[None]]
@@ -121,6 +129,7 @@ class Feature:
     fallbacks: Sequence[Fallback] = ()
     deeplinks: Sequence[DeepLink] = ()
     attachments: Mapping[str, AttachmentRenderer] = field(default_factory=dict)
+    db_attachments: Mapping[str, DbAttachmentRenderer] = field(default_factory=dict)
     renderers: Mapping[str, OutboxRenderer] = field(default_factory=dict)
     demo: DemoSeeder | None = None
 
@@ -169,6 +178,7 @@ class Registry:
         self.fallbacks = sorted((x for f in features for x in f.fallbacks), key=lambda x: x.order)
         self.deeplinks = [d for f in features for d in f.deeplinks]
         self.attachments = {k: v for f in features for k, v in f.attachments.items()}
+        self.db_attachments = {k: v for f in features for k, v in f.db_attachments.items()}
         self.renderers = {k: v for f in features for k, v in f.renderers.items()}
         self.demo = [f.demo for f in features if f.demo is not None]
         if menu not in self.flows or "start" not in self.routes:

@@ -8,6 +8,7 @@ import hmac
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from telegram import (
@@ -269,6 +270,9 @@ class TelegramChannel:
 async def configure(bot: Bot, engine: Engine) -> None:
     """Set the command lists (per language and, for staff, per chat) and the descriptions."""
     registry, catalogs = engine.registry, engine.catalogs
+    if not engine.settings.telegram_bot_username and bot.username:
+        # Event links for posters need it; it is known once the bot has called getMe.
+        engine.settings = replace(engine.settings, telegram_bot_username=bot.username)
     members = registry.commands_for(frozenset())
     for locale in LOCALES:
         translator = catalogs.translator(locale)

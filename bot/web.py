@@ -36,6 +36,7 @@ from bot.whatsapp import (
     public_url,
     signed,
 )
+from handlers.event_files import CALENDAR_PATH, invitation_by_token
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,24 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         await channel.status(form)
         return Response(status_code=204)
 
+    async def calendar(request: Request) -> Response:
+        """A registration's .ics invitation, under its unguessable token (the WhatsApp link)."""
+        token = str(request.path_params["token"])
+        engine = channels.engine
+        found = await invitation_by_token(
+            engine.db.reader(), engine.catalogs, settings.default_locale, token
+        )
+        if found is None:
+            return PlainTextResponse("not found", status_code=404)
+        return Response(
+            found.data,
+            media_type=f"{found.media_type}; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{found.filename}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
     async def healthz(request: Request) -> Response:
         """200 and a small JSON body when the database answers."""
         try:
@@ -159,6 +178,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         Route("/telegram", telegram, methods=["POST"]),
         Route("/whatsapp", whatsapp, methods=["POST"]),
         Route("/whatsapp/status", whatsapp_status, methods=["POST"]),
+        Route(CALENDAR_PATH + "{token:str}.ics", calendar, methods=["GET"]),
         Route("/healthz", healthz),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

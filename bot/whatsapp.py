@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ SENDER_NAME = N_("the Ministry for Europe and Foreign Affairs")
 
 _HINTS = (("+355", "sq"), ("+383", "sq"), ("+39", "it"), ("+30", "el"))
 _MARKERS = "*_~`"
+_LINK = re.compile(r"https?://\S+")
 
 
 def locale_hint(sender: str) -> str:
@@ -99,11 +101,18 @@ def _field(form: Form, name: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Break marker pairs (WhatsApp has no escape character) so user text never formats."""
+    """Break marker pairs (WhatsApp has no escape character) so user text never formats.
+
+    Links are left whole: a joiner inside one (an online meeting's `a_b_c`) would break it, and
+    WhatsApp does not format inside a link.
+    """
+    links = _LINK.findall(text)
+    parts = _LINK.split(text)
+    plain = "".join(parts)
     for marker in _MARKERS:
-        if text.count(marker) >= 2:
-            text = text.replace(marker, marker + "\u200d")
-    return text
+        if plain.count(marker) >= 2:
+            parts = [part.replace(marker, marker + "\u200d") for part in parts]
+    return "".join(p + link for p, link in zip(parts, [*links, ""], strict=True))
 
 
 def bodies(replies: Sequence[Reply], translator: Translator) -> list[str]:

@@ -9,6 +9,8 @@ def features() -> list[Feature]:
     """Every feature module's declaration, in menu order of their modules."""
     from handlers import (
         consent,
+        event_admin,
+        events,
         faq,
         language,
         menu,
@@ -28,6 +30,8 @@ def features() -> list[Feature]:
         profile,
         settings,
         optout,
+        events,
+        event_admin,
         faq,
         questions,
         roles,

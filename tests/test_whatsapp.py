@@ -132,7 +132,10 @@ async def test_first_contact_with_numbered_answers(client: httpx.AsyncClient) ->
     await phone.send("Milano")
     assert "Milano" in phone.messages[0]
     assert phone.messages[-1].startswith("*Menu principale*")
-    assert "1. Assistenza consolare\n2. Impostazioni\n3. Aiuto\n0. Indietro" in phone.messages[-1]
+    assert (
+        "1. Eventi\n2. Assistenza consolare\n3. Impostazioni\n4. Aiuto\n0. Indietro"
+        in phone.messages[-1]
+    )
 
 
 async def test_first_contact_with_typed_labels(client: httpx.AsyncClient) -> None:
@@ -295,6 +298,9 @@ def test_user_text_cannot_format_and_titles_are_bold(catalogs: object) -> None:
         "*Note*\nyou wrote *\u200dthis*\u200d and _\u200dthat_\u200d\n1. A\n0. Back"
     )
     assert escape("a_b@example.org") == "a_b@example.org"  # a lone marker stays as it is
+    link = "https://meet.example.org/j/a_b_c"  # links stay whole; the text around is escaped
+    assert escape(f"_join_ at {link} now") == f"_\u200djoin_\u200d at {link} now"
+    assert escape(f"{link} and {link}_") == f"{link} and {link}_"
 
 
 def test_language_hints_from_the_number() -> None:
