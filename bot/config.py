@@ -7,9 +7,11 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel.numbers import list_currencies
 from dotenv import dotenv_values
 
 from bot.i18n import LOCALES
@@ -55,6 +57,9 @@ class Settings:
     twilio_api_base_url: str | None = None
     twilio_template_sids: Mapping[str, str] | None = None
     whatsapp_daily_template_cap: int = 250
+    # What one notice template costs (None: not known), shown in a broadcast's preview.
+    whatsapp_template_price: Decimal | None = None
+    whatsapp_template_currency: str = "USD"
     # Bump when the privacy notice's text changes: users who agreed to an older one are asked again.
     privacy_notice_version: str = "2026-11"
     # The outbox's paces in messages a second (0: no limit), batch size, retries and concurrency.
@@ -64,6 +69,9 @@ class Settings:
     outbox_batch: int = 50
     outbox_max_attempts: int = 5
     outbox_concurrency: int = 16
+    # A running broadcast's progress: edited in place on Telegram, a new line elsewhere.
+    broadcast_progress_edit_seconds: float = 5.0
+    broadcast_progress_line_seconds: float = 300.0
 
     @property
     def whatsapp(self) -> bool:
@@ -133,6 +141,8 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         twilio_api_base_url=_url(env, "TWILIO_API_BASE_URL", https_only=False),
         twilio_template_sids=templates or None,
         whatsapp_daily_template_cap=_integer(env, "WHATSAPP_DAILY_TEMPLATE_CAP", 250, 0, 10**9),
+        whatsapp_template_price=_price(env, "WHATSAPP_TEMPLATE_PRICE"),
+        whatsapp_template_currency=_currency(env, "WHATSAPP_TEMPLATE_CURRENCY", "USD"),
         privacy_notice_version=_match(
             env, "PRIVACY_NOTICE_VERSION", _VERSION, "use 1-32 characters of A-Z a-z 0-9 . _ -"
         )
@@ -143,6 +153,8 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         outbox_batch=_integer(env, "OUTBOX_BATCH", 50, 1, 10_000),
         outbox_max_attempts=_integer(env, "OUTBOX_MAX_ATTEMPTS", 5, 1, 100),
         outbox_concurrency=_integer(env, "OUTBOX_CONCURRENCY", 16, 1, 1_000),
+        broadcast_progress_edit_seconds=_seconds(env, "BROADCAST_PROGRESS_EDIT_SECONDS", 5.0),
+        broadcast_progress_line_seconds=_seconds(env, "BROADCAST_PROGRESS_LINE_SECONDS", 300.0),
     )
     _twilio_complete(env)
     return settings
@@ -237,6 +249,42 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(name, "must be a number of messages a second (0: no limit)") from None
     if not 0 <= value <= 100_000:
         raise ConfigError(name, "must be between 0 and 100000")
+    return value
+
+
+def _price(env: Mapping[str, str], name: str) -> Decimal | None:
+    """An amount of money such as 0.0147 (a dot for decimals), at most 1000."""
+    raw = env.get(name)
+    if raw is None:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(name, "must be an amount such as 0.0147 (a dot for decimals)") from None
+    if not value.is_finite() or not 0 <= value <= 1000:
+        raise ConfigError(name, "must be an amount between 0 and 1000")
+    return value
+
+
+def _currency(env: Mapping[str, str], name: str, default: str) -> str:
+    """An ISO 4217 currency code that Babel can format (USD, EUR, ALL)."""
+    value = env.get(name, default).upper()
+    if value not in list_currencies():
+        raise ConfigError(name, "must be an ISO 4217 currency code such as USD or EUR")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds between 0.1 and a day."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a number of seconds") from None
+    if not 0.1 <= value <= 86_400:
+        raise ConfigError(name, "must be between 0.1 and 86400 seconds")
     return value
 
 

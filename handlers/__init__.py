@@ -7,9 +7,33 @@ from bot.registry import Feature, Registry
 
 def features() -> list[Feature]:
     """Every feature module's declaration, in menu order of their modules."""
-    from handlers import consent, language, menu, onboarding, optout, profile, roles, settings
+    from handlers import (
+        announcements,
+        audiences,
+        broadcasts,
+        consent,
+        language,
+        menu,
+        onboarding,
+        optout,
+        profile,
+        roles,
+        settings,
+    )
 
-    modules = (menu, onboarding, consent, language, profile, settings, optout, roles)
+    modules = (
+        menu,
+        onboarding,
+        consent,
+        language,
+        profile,
+        settings,
+        optout,
+        roles,
+        audiences,
+        announcements,
+        broadcasts,
+    )
     return [m.FEATURE for m in modules]
 
 
