@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ BASE = "announcements"  # the audience every broadcast starts from: announcement
 CANCELLED = "cancelled by an administrator"  # the reason on rows a cancel stopped
 IDLE = 60.0  # the longest the scheduler sleeps without looking at the table again
 WATCH = 1.0  # while a broadcast is sending: how often to look whether it is done
+IN_FLIGHT = 5.0  # seconds by which a claimed batch has normally been sent and recorded
 
 
 def with_base(chosen: Sequence[tuple[str, Mapping[str, str]]]) -> Chosen:
@@ -346,7 +347,12 @@ class BroadcastScheduler:
     async def _final(self, tx: Tx, broadcast: Broadcast, now: datetime) -> None:
         """The progress message shows the end (Telegram), and the report goes to the sender."""
         if broadcast.sender is not None:
-            if broadcast.progress_row is not None:
+            shown = broadcast.progress_row
+            state = None if shown is None else await store.row_status(tx, shown)
+            # One still pending shows the end by itself (it is rendered when sent); one in flight
+            # is edited once its batch is over, when its message id is known.
+            if state in ("sent", "claimed"):
+                later = timedelta(seconds=0 if state == "sent" else IN_FLIGHT)
                 await rows.enqueue(
                     tx,
                     broadcast.sender,
@@ -356,7 +362,8 @@ class BroadcastScheduler:
                     now=now,
                     key=f"{broadcast.batch}:progress:final",
                     batch=f"{broadcast.batch}:progress",
-                    edits=broadcast.progress_row,
+                    edits=shown,
+                    not_before=now + later,
                 )
             await rows.enqueue(
                 tx,
