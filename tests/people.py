@@ -83,3 +83,10 @@ async def add_people(db: Database, people: list[Person], now: datetime) -> None:
             "INSERT INTO conversations (user_key, state, updated_at) VALUES (?, ?, ?)",
             [(p.key, menu, stamp) for p in people],
         )
+
+
+async def queued(db: Database, batch: str = "broadcast:1") -> int:
+    """How many outbox rows a broadcast has."""
+    row = await db.read_one("SELECT count(*) FROM outbox WHERE batch = ?", (batch,))
+    assert row is not None
+    return int(row[0])

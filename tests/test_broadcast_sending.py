@@ -23,13 +23,16 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import httpx
 import pytest
+from telegram.error import BadRequest
 from twilio.request_validator import RequestValidator
 
 from bot.broadcasts import BroadcastScheduler
 from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import LOCALES, Catalogs
-from bot.telegram import webhook_secret
+from bot.messages import Reply
+from bot.runtime import engine_for, telegram_application
+from bot.telegram import TelegramChannel, webhook_secret
 from bot.web import SECRET_HEADER, create_app
 from handlers import build_registry
 from handlers.announcements import stop_line
@@ -40,7 +43,7 @@ from tests import fake_telegram as tg
 from tests.fake_telegram import Call, FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
-from tests.people import Person, add_people, crowd
+from tests.people import Person, add_people, crowd, queued
 from tests.servers import serve
 
 TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
@@ -392,9 +395,7 @@ async def test_a_scheduled_broadcast_survives_a_restart(
         assert admin.replies[0].text.startswith("Scheduled: announcement 1 goes out on")
         scheduler = BroadcastScheduler(db, engine.registry, settings, lambda: None, lambda: earlier)
         assert await scheduler.tick() > 0  # not due yet: it sleeps
-        assert (await db.read_one("SELECT count(*) FROM outbox WHERE batch = 'broadcast:1'"))[
-            0
-        ] == 0  # type: ignore[index]
+        assert await queued(db) == 0
     finally:
         await db.close()
 
@@ -560,3 +561,15 @@ def test_the_console_admin_sends_one_and_sees_it_arrive_with_the_report(tmp_path
     assert "🔔\nOutreach meeting in Bari on Sunday.\n\nYou receive this because" in out
     assert "*Report on announcement 1*" in out
     assert done.stderr == ""
+
+
+async def test_editing_a_message_to_the_same_text_counts_as_done(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    async with engine_for(settings) as engine, telegram_application(settings, polling=False) as app:
+        channel = TelegramChannel(engine, app.bot)
+        fake.fail("editMessageText", status=400, description="Bad Request: message is not modified")
+        assert await channel.send_reply(ADMIN, Reply("Sent: 3"), edit=41) == [41]
+        fake.fail("editMessageText", status=400, description="Bad Request: message not found")
+        with pytest.raises(BadRequest):
+            await channel.send_reply(ADMIN, Reply("Sent: 4"), edit=41)

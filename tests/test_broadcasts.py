@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from storage import users
 from storage.clock import utcnow
 from storage.database import Database
 from tests.harness import Chat
-from tests.people import Person, add_people, crowd
+from tests.people import Person, add_people, crowd, queued
 
 TEMPLATES = {locale: f"HX{i:032d}" for i, locale in enumerate(LOCALES)}
 SUMMIT = {
@@ -31,10 +32,10 @@ SUMMIT = {
 
 
 @pytest.fixture
-def settings(db_path: object) -> Settings:
+def settings(db_path: Path) -> Settings:
     """Admins and officers as in conftest, notice templates, and a price per template."""
     return Settings(
-        database_path=db_path,  # type: ignore[arg-type]
+        database_path=db_path,
         admins=frozenset({"telegram:1"}),
         officers=frozenset({"telegram:2"}),
         twilio_template_sids=TEMPLATES,
@@ -120,7 +121,7 @@ async def test_compose_per_language_preview_and_send_now(
     [(number, status, at)] = await broadcast_rows(db)
     assert (number, status) == (1, "scheduled") and at is not None
     # The step only schedules it: the fan-out (100k rows at worst) runs outside the step.
-    assert (await db.read_one("SELECT count(*) FROM outbox WHERE batch = 'broadcast:1'"))[0] == 0  # type: ignore[index]
+    assert await queued(db) == 0
 
     await admin.incoming(Incoming(admin.user, "button", payload=send.payload, message_id="dup"))
     assert admin.replies[0].text == "That menu is no longer active. Here is where we are now."
@@ -343,7 +344,7 @@ async def test_a_scheduled_announcement_is_listed_and_can_be_cancelled(
         db, engine.registry, settings, lambda: None, clock=lambda: utcnow() + timedelta(days=3)
     )
     await later.tick()  # its time has come: a cancelled one is not sent
-    assert (await db.read_one("SELECT count(*) FROM outbox WHERE batch = 'broadcast:1'"))[0] == 0  # type: ignore[index]
+    assert await queued(db) == 0
 
 
 @pytest.mark.parametrize(
