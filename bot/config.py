@@ -8,9 +8,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel.numbers import list_currencies
 from dotenv import dotenv_values
 
 from bot.i18n import LOCALES
@@ -59,6 +61,9 @@ class Settings:
     twilio_api_base_url: str | None = None
     twilio_template_sids: Mapping[str, str] | None = None
     whatsapp_daily_template_cap: int = 250
+    # What one notice template costs (None: not known), shown in a broadcast's preview.
+    whatsapp_template_price: Decimal | None = None
+    whatsapp_template_currency: str = "USD"
     # Bump when the privacy notice's text changes: users who agreed to an older one are asked again.
     privacy_notice_version: str = "2026-11"
     # The outbox's paces in messages a second (0: no limit), batch size, retries and concurrency.
@@ -75,6 +80,9 @@ class Settings:
     event_reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))
     # The bot's @username for event links; web and polling ask Telegram when it is not set.
     telegram_bot_username: str | None = None
+    # A running broadcast's progress: edited in place on Telegram, a new line elsewhere.
+    broadcast_progress_edit_seconds: float = 5.0
+    broadcast_progress_line_seconds: float = 300.0
 
     @property
     def whatsapp(self) -> bool:
@@ -144,6 +152,8 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         twilio_api_base_url=_url(env, "TWILIO_API_BASE_URL", https_only=False),
         twilio_template_sids=templates or None,
         whatsapp_daily_template_cap=_integer(env, "WHATSAPP_DAILY_TEMPLATE_CAP", 250, 0, 10**9),
+        whatsapp_template_price=_price(env, "WHATSAPP_TEMPLATE_PRICE"),
+        whatsapp_template_currency=_currency(env, "WHATSAPP_TEMPLATE_CURRENCY", "USD"),
         privacy_notice_version=_match(
             env, "PRIVACY_NOTICE_VERSION", _VERSION, "use 1-32 characters of A-Z a-z 0-9 . _ -"
         )
@@ -167,6 +177,8 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
             _BOT_USERNAME,
             "the bot's username without @: 4-32 characters of A-Z a-z 0-9 _",
         ),
+        broadcast_progress_edit_seconds=_seconds(env, "BROADCAST_PROGRESS_EDIT_SECONDS", 5.0),
+        broadcast_progress_line_seconds=_seconds(env, "BROADCAST_PROGRESS_LINE_SECONDS", 300.0),
     )
     _twilio_complete(env)
     return settings
@@ -280,6 +292,42 @@ def _offsets(
             raise ConfigError(name, "use offsets like 1d,2h,30m (days, hours, minutes) or none")
         found.add(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
     return tuple(sorted(found, reverse=True))
+
+
+def _price(env: Mapping[str, str], name: str) -> Decimal | None:
+    """An amount of money such as 0.0147 (a dot for decimals), at most 1000."""
+    raw = env.get(name)
+    if raw is None:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(name, "must be an amount such as 0.0147 (a dot for decimals)") from None
+    if not value.is_finite() or not 0 <= value <= 1000:
+        raise ConfigError(name, "must be an amount between 0 and 1000")
+    return value
+
+
+def _currency(env: Mapping[str, str], name: str, default: str) -> str:
+    """An ISO 4217 currency code that Babel can format (USD, EUR, ALL)."""
+    value = env.get(name, default).upper()
+    if value not in list_currencies():
+        raise ConfigError(name, "must be an ISO 4217 currency code such as USD or EUR")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds between 0.1 and a day."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a number of seconds") from None
+    if not 0.1 <= value <= 86_400:
+        raise ConfigError(name, "must be between 0.1 and 86400 seconds")
+    return value
 
 
 def _url(env: Mapping[str, str], name: str, https_only: bool = True) -> str | None:

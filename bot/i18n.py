@@ -44,8 +44,8 @@ def negotiate(stored: str | None, hint: str | None, default: str) -> str:
         return stored
     if hint:
         found = negotiate_locale([hint.replace("-", "_")], list(LOCALES), sep="_")
-        if found:
-            return str(found)
+        if found:  # Babel returns the hint's own spelling ("IT" for "IT"): ours are lower case
+            return str(found).lower()
     return default
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import outbox
+from bot.broadcasts import BroadcastScheduler
 from bot.config import ConfigError, Settings
 from bot.engine import Engine
 from bot.i18n import Catalogs
@@ -38,16 +39,29 @@ async def engine_for(
 async def worker_for(
     engine: Engine, senders: Sequence[Sender], drain: bool = False
 ) -> AsyncIterator[OutboxWorker]:
-    """The outbox worker for these channels, woken by the engine's commits, always stopped
-    (after sending what is due, with `drain`: the console shows its notices before it ends)."""
+    """The outbox worker for these channels and the broadcast scheduler, woken by the engine's
+    commits, always stopped (after sending what is due, with `drain`: the console shows its
+    notices before it ends)."""
     worker = OutboxWorker(engine.db, engine.registry, engine.catalogs, engine.settings, senders)
-    engine.on_notify = worker.wake
+    # Broadcasts are scheduled in the database; this fans them out beside the worker.
+    scheduler = BroadcastScheduler(engine.db, engine.registry, engine.settings, worker.wake)
+
+    def wake() -> None:
+        worker.wake()
+        scheduler.wake()
+
+    engine.on_notify = wake
     await worker.start()
+    await scheduler.start()
     try:
         yield worker
     finally:
         engine.on_notify = None
+        await scheduler.stop(drain)
         await worker.stop(drain)
+        if drain:  # a broadcast that drain finished gets its report before the console ends
+            await scheduler.tick()
+            await worker.stop(drain)
 
 
 def telegram_application(settings: Settings, *, polling: bool) -> Application:  # type: ignore[type-arg]

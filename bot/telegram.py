@@ -175,14 +175,18 @@ class TelegramChannel:
         for index, piece in enumerate(pieces):
             keyboard = markup if index == len(pieces) - 1 else None
             if index == 0 and edit is not None:
-                await call(
-                    self.bot.edit_message_text,
-                    chat_id=chat_id,
-                    message_id=edit,
-                    text=piece,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                )
+                try:
+                    await call(
+                        self.bot.edit_message_text,
+                        chat_id=chat_id,
+                        message_id=edit,
+                        text=piece,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard,
+                    )
+                except BadRequest as exc:  # the same text again (a progress that did not move)
+                    if "not modified" not in exc.message.lower():
+                        raise
                 sent.append(edit)
                 continue
             message = await call(

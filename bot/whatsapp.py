@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 import aiohttp
@@ -24,6 +24,8 @@ from bot.i18n import N_, Translator
 from bot.messages import Incoming, Kind, Reply, is_user_key
 from bot.outbox import Job, Pace, Sent
 from bot.plaintext import render, split
+from bot.whatsapp_rules import MAX_BODY as MAX_BODY  # re-exported: its old home
+from bot.whatsapp_rules import within_window
 from storage import users
 from storage import whatsapp as statuses
 from storage.clock import utcnow
@@ -34,10 +36,6 @@ log = logging.getLogger(__name__)
 # A webhook's fields (Starlette's FormData: repeated keys kept, which the signature covers).
 Form = Mapping[str, object]
 
-MAX_BODY = 1600  # Twilio refuses longer WhatsApp bodies (error 21617)
-WINDOW = timedelta(hours=24)
-# last_inbound_at is kept to the minute: stay a little inside the window rather than risk 63016.
-WINDOW_MARGIN = timedelta(minutes=5)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 UNREACHABLE = {
@@ -180,11 +178,6 @@ class Delivery:
     sids: tuple[str, ...] = ()
     reason: str | None = None
     retry_after: float | None = None
-
-
-def within_window(last_inbound: datetime | None, now: datetime) -> bool:
-    """Whether free-form messages may be sent (24 hours since the user's last message)."""
-    return last_inbound is not None and now - last_inbound < WINDOW - WINDOW_MARGIN
 
 
 class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]

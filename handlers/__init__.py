@@ -8,6 +8,9 @@ from bot.registry import Feature, Registry
 def features() -> list[Feature]:
     """Every feature module's declaration, in menu order of their modules."""
     from handlers import (
+        announcements,
+        audiences,
+        broadcasts,
         consent,
         event_admin,
         events,
@@ -35,6 +38,9 @@ def features() -> list[Feature]:
         faq,
         questions,
         roles,
+        audiences,
+        announcements,
+        broadcasts,
     )
     return [m.FEATURE for m in modules]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,56 @@ def test_secrets_are_redacted_from_log_records(caplog: pytest.LogCaptureFixture)
         logger.removeFilter(redactor)
     assert TOKEN not in caplog.text
     assert "bot[redacted]/sendMessage" in caplog.text
+
+
+def test_broadcast_settings() -> None:
+    settings = config.load(
+        {
+            "WHATSAPP_TEMPLATE_PRICE": "0.0147",
+            "WHATSAPP_TEMPLATE_CURRENCY": "eur",
+            "BROADCAST_PROGRESS_EDIT_SECONDS": "2.5",
+        },
+        dotenv=None,
+    )
+    assert settings.whatsapp_template_price == Decimal("0.0147")
+    assert settings.whatsapp_template_currency == "EUR"
+    assert settings.broadcast_progress_edit_seconds == 2.5
+    defaults = config.load({}, dotenv=None)
+    assert defaults.whatsapp_template_price is None
+    assert defaults.whatsapp_template_currency == "USD"
+    assert defaults.broadcast_progress_line_seconds == 300.0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"WHATSAPP_TEMPLATE_PRICE": "0,02"},
+            "WHATSAPP_TEMPLATE_PRICE: must be an amount such as 0.0147 (a dot for decimals)",
+        ),
+        (
+            {"WHATSAPP_TEMPLATE_PRICE": "-1"},
+            "WHATSAPP_TEMPLATE_PRICE: must be an amount between 0 and 1000",
+        ),
+        (
+            {"WHATSAPP_TEMPLATE_PRICE": "NaN"},
+            "WHATSAPP_TEMPLATE_PRICE: must be an amount between 0 and 1000",
+        ),
+        (
+            {"WHATSAPP_TEMPLATE_CURRENCY": "dollars"},
+            "WHATSAPP_TEMPLATE_CURRENCY: must be an ISO 4217 currency code such as USD or EUR",
+        ),
+        (
+            {"BROADCAST_PROGRESS_LINE_SECONDS": "0"},
+            "BROADCAST_PROGRESS_LINE_SECONDS: must be between 0.1 and 86400 seconds",
+        ),
+        (
+            {"BROADCAST_PROGRESS_EDIT_SECONDS": "soon"},
+            "BROADCAST_PROGRESS_EDIT_SECONDS: must be a number of seconds",
+        ),
+    ],
+)
+def test_a_bad_broadcast_setting_is_one_line_naming_it(env: dict[str, str], message: str) -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(env, dotenv=None)
+    assert str(caught.value) == message

@@ -16,6 +16,8 @@ from bot.i18n import LOCALES, Catalogs, negotiate, normalize, placeholders
         (None, "it-IT", "it"),  # then the platform's hint
         (None, "en_US", "en"),
         (None, "sq-AL", "sq"),
+        (None, "IT", "it"),  # a hint in capitals is still Italian, not the English fallback
+        (None, "EL-gr", "el"),
         (None, "fr", "sq"),  # then the default
         (None, None, "sq"),
         ("xx", None, "sq"),

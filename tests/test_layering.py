@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
@@ -32,3 +35,22 @@ def test_the_check_itself_notices_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "bad.py"
     sample.write_text("import telegram.ext\nfrom twilio.rest import Client\n")
     assert imported_roots(sample) & FORBIDDEN == {"telegram", "twilio"}
+
+
+def test_the_flows_do_not_pull_in_a_platform_library_either() -> None:
+    platforms = FORBIDDEN - {"socket"}  # the standard library loads socket anyway
+    code = (
+        "import sys, handlers; handlers.build_registry();"
+        f" print(sorted({{m.split('.')[0] for m in sys.modules}} & {platforms!r}))"
+    )
+    root = HANDLERS.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"  # what handlers import never imports them on its way
