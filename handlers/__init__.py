@@ -10,6 +10,9 @@ def features() -> list[Feature]:
     from handlers import (
         consent,
         faq,
+        idea_form,
+        idea_review,
+        ideas,
         language,
         menu,
         onboarding,
@@ -18,6 +21,7 @@ def features() -> list[Feature]:
         questions,
         roles,
         settings,
+        skills,
     )
 
     modules = (
@@ -30,6 +34,10 @@ def features() -> list[Feature]:
         optout,
         faq,
         questions,
+        ideas,
+        idea_form,
+        idea_review,
+        skills,
         roles,
     )
     return [m.FEATURE for m in modules]

@@ -106,7 +106,12 @@ async def test_polling_first_contact_end_to_end(polled: FakeTelegram, settings: 
     replies = await exchange(fake, tg.text_update(chat, "Θεσσαλονίκη <b>&", "el"), chat, replies=2)
     assert "Θεσσαλονίκη &lt;b&gt;&amp;" in replies[0].params["text"]  # user text escaped
     assert replies[1].params["text"].startswith("<b>Κεντρικό μενού</b>")
-    assert replies[1].labels == ["Προξενική βοήθεια", "Ρυθμίσεις", "Βοήθεια"]
+    assert replies[1].labels == [
+        "Προξενική βοήθεια",
+        "Ιδέες για έργα",
+        "Ρυθμίσεις",
+        "Βοήθεια",
+    ]
 
 
 async def test_commands_and_descriptions_are_set_per_language_and_role(
@@ -314,7 +319,12 @@ async def test_webhook_first_contact_end_to_end_with_the_real_flows(
         await post(client, tg.text_update(chat, "Bari", "it"), 5)
         assert "Bari" in fake.texts(chat)[-2]
         assert fake.texts(chat)[-1].startswith("<b>Menu principale</b>")
-        assert fake.sent(chat)[-1].labels == ["Assistenza consolare", "Impostazioni", "Aiuto"]
+        assert fake.sent(chat)[-1].labels == [
+            "Assistenza consolare",
+            "Idee di progetto",
+            "Impostazioni",
+            "Aiuto",
+        ]
 
 
 async def post(

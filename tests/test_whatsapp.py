@@ -132,7 +132,10 @@ async def test_first_contact_with_numbered_answers(client: httpx.AsyncClient) ->
     await phone.send("Milano")
     assert "Milano" in phone.messages[0]
     assert phone.messages[-1].startswith("*Menu principale*")
-    assert "1. Assistenza consolare\n2. Impostazioni\n3. Aiuto\n0. Indietro" in phone.messages[-1]
+    assert (
+        "1. Assistenza consolare\n2. Idee di progetto\n3. Impostazioni\n4. Aiuto\n0. Indietro"
+        in phone.messages[-1]
+    )
 
 
 async def test_first_contact_with_typed_labels(client: httpx.AsyncClient) -> None:
