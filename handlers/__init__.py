@@ -15,6 +15,9 @@ def features() -> list[Feature]:
         event_admin,
         events,
         faq,
+        idea_form,
+        idea_review,
+        ideas,
         language,
         menu,
         onboarding,
@@ -23,6 +26,7 @@ def features() -> list[Feature]:
         questions,
         roles,
         settings,
+        skills,
     )
 
     modules = (
@@ -37,6 +41,10 @@ def features() -> list[Feature]:
         event_admin,
         faq,
         questions,
+        ideas,
+        idea_form,
+        idea_review,
+        skills,
         roles,
         audiences,
         announcements,

@@ -1,4 +1,4 @@
-"""Settings: language, profile, time zone, announcements, and the privacy notice again."""
+"""Settings: language, profile, skills profile, time zone, announcements, and the privacy notice."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.turn import Turn
 from handlers import consent
 from handlers.optout import START_WORD
 from handlers.profile import summary
+from storage import skills
 
 flow = Flow("settings", entry="main")
 
@@ -28,9 +29,11 @@ async def ask_settings(turn: Turn) -> None:
         )
     else:
         privacy = turn.t("not agreed")
+    has_skills = await skills.exists(turn.db, turn.key)
     lines = [
         turn.t("Language: {language}", language=language),
         summary(turn),
+        turn.t("Skills profile: {state}", state=turn.t("saved") if has_skills else turn.t("none")),
         turn.t("Announcements: {state}", state=announcements),
         turn.t("Privacy notice: {state}", state=privacy),
     ]
@@ -53,6 +56,8 @@ async def ask_settings(turn: Turn) -> None:
             Button(turn.t("Time zone"), "zone"),
             Button(toggle, "announcements"),
             Button(turn.t("Privacy notice"), "privacy"),
+            # Last, so the numbers of the options before it stay as WhatsApp users learnt them.
+            Button(turn.t("Skills profile"), "skills"),
             Button(turn.t("Main menu"), "menu", route=True),
         ],
     )
@@ -66,6 +71,8 @@ async def take_settings(turn: Turn, answer: Answer) -> Next:
             return flow.call("language", then="main")
         case "profile":
             return flow.call("profile", then="main")
+        case "skills":
+            return flow.call("skills", then="main")
         case "zone":
             return flow.call("timezone", then="main", choose=True)
         case "announcements":

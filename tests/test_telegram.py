@@ -106,7 +106,13 @@ async def test_polling_first_contact_end_to_end(polled: FakeTelegram, settings: 
     replies = await exchange(fake, tg.text_update(chat, "Θεσσαλονίκη <b>&", "el"), chat, replies=2)
     assert "Θεσσαλονίκη &lt;b&gt;&amp;" in replies[0].params["text"]  # user text escaped
     assert replies[1].params["text"].startswith("<b>Κεντρικό μενού</b>")
-    assert replies[1].labels == ["Εκδηλώσεις", "Προξενική βοήθεια", "Ρυθμίσεις", "Βοήθεια"]
+    assert replies[1].labels == [
+        "Εκδηλώσεις",
+        "Προξενική βοήθεια",
+        "Ιδέες για έργα",
+        "Ρυθμίσεις",
+        "Βοήθεια",
+    ]
 
 
 async def test_commands_and_descriptions_are_set_per_language_and_role(
@@ -317,6 +323,7 @@ async def test_webhook_first_contact_end_to_end_with_the_real_flows(
         assert fake.sent(chat)[-1].labels == [
             "Eventi",
             "Assistenza consolare",
+            "Idee di progetto",
             "Impostazioni",
             "Aiuto",
         ]

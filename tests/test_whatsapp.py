@@ -132,10 +132,9 @@ async def test_first_contact_with_numbered_answers(client: httpx.AsyncClient) ->
     await phone.send("Milano")
     assert "Milano" in phone.messages[0]
     assert phone.messages[-1].startswith("*Menu principale*")
-    assert (
-        "1. Eventi\n2. Assistenza consolare\n3. Impostazioni\n4. Aiuto\n0. Indietro"
-        in phone.messages[-1]
-    )
+    entries = ["Eventi", "Assistenza consolare", "Idee di progetto", "Impostazioni", "Aiuto"]
+    menu = "\n".join(f"{n}. {label}" for n, label in enumerate(entries, 1)) + "\n0. Indietro"
+    assert menu in phone.messages[-1]
 
 
 async def test_first_contact_with_typed_labels(client: httpx.AsyncClient) -> None:
