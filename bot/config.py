@@ -73,6 +73,11 @@ class Settings:
     outbox_batch: int = 50
     outbox_max_attempts: int = 5
     outbox_concurrency: int = 16
+    # Flood control: more than FLOOD_MESSAGES in FLOOD_WINDOW_SECONDS earns one "please slow
+    # down" and FLOOD_COOLDOWN_SECONDS of silence (the console, a local operator, is exempt).
+    flood_messages: int = 20
+    flood_window_seconds: float = 10.0
+    flood_cooldown_seconds: float = 30.0
     # "Answers usually take up to N working days", when the ministry wants to say so (else "a few").
     question_answer_days: int | None = None
     # Events: guests a member may bring, and how long before the start reminders go out.
@@ -164,6 +169,9 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         outbox_batch=_integer(env, "OUTBOX_BATCH", 50, 1, 10_000),
         outbox_max_attempts=_integer(env, "OUTBOX_MAX_ATTEMPTS", 5, 1, 100),
         outbox_concurrency=_integer(env, "OUTBOX_CONCURRENCY", 16, 1, 1_000),
+        flood_messages=_integer(env, "FLOOD_MESSAGES", 20, 1, 100_000),
+        flood_window_seconds=_seconds(env, "FLOOD_WINDOW_SECONDS", 10.0),
+        flood_cooldown_seconds=_seconds(env, "FLOOD_COOLDOWN_SECONDS", 30.0),
         question_answer_days=(
             _integer(env, "QUESTION_ANSWER_DAYS", 0, 1, 60)
             if "QUESTION_ANSWER_DAYS" in env

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine
-from bot.messages import Attachment, Incoming, Reply
+from bot.messages import Attachment, Incoming, Reply, safe_filename
 from bot.outbox import Job, Pace, Sent
 from bot.plaintext import render
 
 log = logging.getLogger(__name__)
 
 QUIT = "/quit"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ConsoleChannel:
@@ -76,7 +74,7 @@ class ConsoleChannel:
     def _save(self, attachment: Attachment) -> Path:
         """Write an attachment under the files folder with a safe name."""
         self.files.mkdir(parents=True, exist_ok=True)
-        name = _SAFE_NAME.sub("_", attachment.filename).strip("._") or "attachment"
+        name = safe_filename(attachment.filename)
         path = self.files / name
         path.write_bytes(attachment.data)
         return path

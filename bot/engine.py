@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.config import Settings
+from bot.flood import FloodGate
 from bot.flow import AGAIN, END, MENU, Answer, Call, Goto, Next
 from bot.i18n import N_, Catalogs, negotiate, normalize
 from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
 from bot.registry import Registry
 from bot.state import State
 from bot.turn import Turn
-from storage import conversations, processed, turns, users
+from storage import audit, conversations, processed, turns, users
 from storage.clock import utcnow
 from storage.database import Database, Tx
 
@@ -63,6 +64,9 @@ class Engine:
         self.db = db
         self.before = list(before)  # run first on every message; True: the message is consumed
         self.on_notify: Callable[[], None] | None = None  # the outbox worker's wake-up
+        self.flood = FloodGate(
+            settings.flood_messages, settings.flood_window_seconds, settings.flood_cooldown_seconds
+        )
         self.registry = registry
         self.catalogs = catalogs
         self.settings = settings
@@ -86,6 +90,10 @@ class Engine:
 
     async def handle(self, incoming: Incoming, deliver: Deliver | None = None) -> Outcome:
         """Process one message; `deliver` sends the replies while the user's lock is held."""
+        if incoming.channel != "console" and incoming.kind != "resume":
+            verdict = self.flood.check(incoming.user)
+            if verdict != "ok":
+                return await self._slow_down(incoming, deliver, verdict == "warn")
         async with self._user_lock(incoming.user):
             replies, duplicate, delivered, notified = await self._transact(incoming)
             if notified and self.on_notify is not None:
@@ -99,6 +107,24 @@ class Engine:
                     async with self.db.statement() as tx:
                         await processed.mark_delivered(tx, incoming.channel, incoming.message_id)
             return Outcome(replies, duplicate=duplicate)
+
+    async def _slow_down(self, incoming: Incoming, deliver: Deliver | None, warn: bool) -> Outcome:
+        """A flooding user: one "please slow down", then nothing until the cool-down ends."""
+        replies = []
+        if warn:
+            log.warning("flood control: %s is cooling down", incoming.user)
+            translator = self.catalogs.translator(await self.locale_of(incoming.user))
+            replies = [
+                Reply(
+                    translator.t(
+                        "You are sending many messages very fast. Please slow down: I will answer"
+                        " again in a moment."
+                    )
+                )
+            ]
+            if deliver is not None:
+                await deliver(replies)
+        return Outcome(replies)
 
     async def locale_of(self, key: str) -> str:
         """A user's language, read without the write lock (for apologies after a failure)."""
@@ -152,6 +178,7 @@ class Engine:
                 translator=self.catalogs.translator(locale),
             )
             dispatch = _Dispatch(self, turn)
+            changes = tx.total_changes
             for hook in self.before if state is not None else ():
                 if await hook(turn):
                     await dispatch.resume()
@@ -159,6 +186,9 @@ class Engine:
             else:
                 await dispatch.run(incoming, fresh=state is None)
             replies = turn.replies
+            exported = any(isinstance(r.attachment, AttachmentSpec) for r in replies)
+            if dispatch.staff_action and (tx.total_changes > changes or exported):
+                await audit.record(tx, user.key, dispatch.staff_action, _subject(turn), now)
             dumped = turn.state.dumps()
             if dumped != loaded.state:
                 await conversations.save(tx, user.key, dumped, now)
@@ -238,6 +268,15 @@ class Engine:
         return rendered
 
 
+def _subject(turn: Turn) -> str | None:
+    """What a staff action was about, from the flow's data (an event, a question, a user...)."""
+    for name in ("event", "question", "idea", "broadcast", "id", "key"):
+        value = turn.data.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return f"{name} {value}"
+    return None
+
+
 def clean_text(text: str) -> str:
     """Drop control characters (keeping line breaks and tabs), compose accents, trim."""
     kept = "".join(
@@ -254,6 +293,12 @@ class _Dispatch:
         self.registry = engine.registry
         self.turn = turn
         self.state = turn.state
+        self.staff_action: str | None = None
+
+    def _note(self, flow: str, step: str, action: str) -> None:
+        """Remember what a staff member did in a staff-only flow (audited if it wrote)."""
+        if self.registry.flows[flow].roles:
+            self.staff_action = f"{flow}.{step}: {action}" if action else f"{flow}.{step}"
 
     async def run(self, incoming: Incoming, *, fresh: bool) -> None:
         """Route the message, then stamp the options the replies offer."""
@@ -312,7 +357,7 @@ class _Dispatch:
         options = state.options if state.prompted else []
         takes_text = step.answer is not None and (not options or step.free_text)
         if options:
-            if text.isascii() and text.isdigit():
+            if text.isascii() and text.isdigit() and len(text) <= 6:  # longer: not an option
                 number = int(text)
                 if number == 0:
                     return await self._back()
@@ -335,6 +380,7 @@ class _Dispatch:
         if target is not None:
             return await self._follow(target)
         if takes_text and step.answer is not None:
+            self._note(state.flow, state.step, "text")
             return await self._advance(await step.answer(turn, Answer(text)), came_from=state.step)
         for fallback in self.registry.fallbacks:
             if fallback.anywhere:
@@ -371,6 +417,7 @@ class _Dispatch:
         if step.answer is None:
             return await self._advance(AGAIN)
         answer = Answer(option.label, choice=stamped.group(2))
+        self._note(self.state.flow, self.state.step, stamped.group(2))
         await self._advance(await step.answer(self.turn, answer), came_from=self.state.step)
 
     async def _command(self, name: str, arg: str) -> None:
@@ -433,6 +480,7 @@ class _Dispatch:
             self._refuse()
             return await self._advance(AGAIN)
         self.state.enter(route.flow.name, route.flow.entry)
+        self._note(route.flow.name, route.spec.prefix, arg)
         await self._advance(await route.spec.handler(self.turn, arg))
 
     async def _call_route(self, payload: str) -> None:
@@ -450,6 +498,7 @@ class _Dispatch:
             state.history = []
         else:
             state.push(route.flow.name, route.flow.entry, {}, then=state.step)
+        self._note(route.flow.name, route.spec.prefix, arg)
         await self._advance(await route.spec.handler(self.turn, arg))
 
     async def _advance(self, nxt: Next | None, came_from: str | None = None) -> None:
@@ -479,6 +528,7 @@ class _Dispatch:
                 route, arg = found
                 if turn.may(route.spec.roles):
                     state.enter(route.flow.name, route.flow.entry)
+                    self._note(route.flow.name, route.spec.prefix, arg)
                     nxt, came_from = await route.spec.handler(turn, arg), None
                     continue
                 self._refuse()

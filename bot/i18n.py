@@ -77,15 +77,17 @@ class Translator:
 
     def _fill(self, text: str, values: Mapping[str, Any]) -> str:
         """Insert values, formatting numbers (never booleans) by Babel for this locale."""
-        shown = {
-            name: (
-                format_decimal(value, locale=self.locale)
-                if isinstance(value, int | float) and not isinstance(value, bool)
-                else value
-            )
-            for name, value in values.items()
-        }
+        shown = {name: self._shown(value) for name, value in values.items()}
         return text.format_map(shown)
+
+    def _shown(self, value: Any) -> Any:
+        """A number formatted for the locale (a huge one as it is); anything else unchanged."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                return format_decimal(value, locale=self.locale)
+            except (ArithmeticError, ValueError):  # beyond decimal's precision (1E+30...)
+                return str(value)
+        return value
 
     def datetime(self, moment: dt.datetime, zone: str | dt.tzinfo) -> str:
         """Weekday, date and time as read in a time zone: "sab 28 mar 2026, 18:30"."""

@@ -26,6 +26,15 @@ def is_user_key(key: str) -> bool:
     return bool(sep) and pattern is not None and pattern.fullmatch(ident) is not None
 
 
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str) -> str:
+    """A file name with no path, no leading dot and nothing a file system or shell reads oddly."""
+    cleaned = _UNSAFE_FILENAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip("._")
+    return cleaned[:100] or "attachment"
+
+
 def channel_of(key: str) -> str:
     """The channel part of a user key."""
     return key.partition(":")[0]

@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import LOCALES, N_, negotiate
-from bot.messages import Attachment, Button, Incoming, Kind, Reply
+from bot.messages import Attachment, Button, Incoming, Kind, Reply, safe_filename
 from bot.outbox import Job, Pace, Sent
 from bot.plaintext import split
 from storage import callbacks, users
@@ -198,7 +198,9 @@ class TelegramChannel:
             )
             sent.append(message.message_id)
         if isinstance(reply.attachment, Attachment):
-            upload = InputFile(reply.attachment.data, filename=reply.attachment.filename)
+            upload = InputFile(
+                reply.attachment.data, filename=safe_filename(reply.attachment.filename)
+            )
             kind = reply.attachment.media_type
             if kind.startswith("image/") and kind != "image/svg+xml":
                 message = await call(self.bot.send_photo, chat_id=chat_id, photo=upload)

@@ -8,10 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -41,6 +42,7 @@ from handlers.event_files import CALENDAR_PATH, invitation_by_token
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 64 * 1024  # bytes: a Telegram update or a Twilio form is a few kilobytes
 
 
 class Channels:
@@ -106,8 +108,11 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
+        body = await _body(request, "application/json")
+        if isinstance(body, Response):
+            return body
         try:
-            data = json.loads(await request.body())
+            data = json.loads(body)
             update = Update.de_json(data, channel.bot) if isinstance(data, dict) else None
         except Exception:  # malformed JSON or a payload PTB cannot read
             update = None
@@ -126,8 +131,10 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         if channel is None:
             return PlainTextResponse("WhatsApp is not configured", status_code=404)
         form = await _form(request)
+        if isinstance(form, Response):
+            return form
         url = public_url(settings, request.url.path, request.url.query)
-        if form is None or not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
+        if not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
             return PlainTextResponse("forbidden", status_code=403)
         try:
             answer = await channel.answer(form)
@@ -142,8 +149,10 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         if channel is None:
             return PlainTextResponse("WhatsApp is not configured", status_code=404)
         form = await _form(request)
+        if isinstance(form, Response):
+            return form
         url = public_url(settings, request.url.path, request.url.query)
-        if form is None or not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
+        if not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
             return PlainTextResponse("forbidden", status_code=403)
         await channel.status(form)
         return Response(status_code=204)
@@ -184,14 +193,35 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-async def _form(request: Request) -> FormData | None:
-    """The posted form, or None when the body is not one."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return None
+async def _body(request: Request, kind: str) -> bytes | Response:
+    """The body, read only when its type is the expected one (else 415) and at most MAX_BODY
+    bytes long (else 413, whatever Content-Length claimed: the stream is counted)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != kind:
+        return PlainTextResponse(f"expected {kind}", status_code=415)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return PlainTextResponse("too large", status_code=413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return PlainTextResponse("too large", status_code=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _form(request: Request) -> FormData | Response:
+    """A posted form, parsed from a body checked by `_body` (repeated keys kept: the signature
+    covers every field)."""
+    body = await _body(request, "application/x-www-form-urlencoded")
+    if isinstance(body, Response):
+        return body
     try:
-        return await request.form()
-    except Exception:  # a malformed body
-        return None
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return PlainTextResponse("not a form", status_code=400)
+    pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(text, keep_blank_values=True))
+    return FormData(pairs)
 
 
 def run(settings: Settings) -> None:

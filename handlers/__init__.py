@@ -10,6 +10,7 @@ def features() -> list[Feature]:
     from handlers import (
         announcements,
         audiences,
+        audit,
         broadcasts,
         consent,
         event_admin,
@@ -46,6 +47,7 @@ def features() -> list[Feature]:
         idea_review,
         skills,
         roles,
+        audit,
         audiences,
         announcements,
         broadcasts,

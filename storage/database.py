@@ -66,6 +66,11 @@ class Tx:
             raise StorageError("INSERT returned no row id")
         return rowid
 
+    @property
+    def total_changes(self) -> int:
+        """Rows changed on this connection since it opened (to tell whether a step wrote)."""
+        return self._conn.total_changes
+
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter sets."""
         await self._conn.executemany(sql, rows)

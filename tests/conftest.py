@@ -25,6 +25,7 @@ def db_path(tmp_path: Path) -> Path:
 def settings(db_path: Path) -> Settings:
     """Settings as a deployment would have them, with one admin and one officer."""
     return Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=db_path,
         admins=frozenset({"telegram:1"}),
         officers=frozenset({"telegram:2"}),

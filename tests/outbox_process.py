@@ -22,6 +22,7 @@ TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
 async def main(database: Path, api: str) -> None:
     """Send every due row through Telegram, then stop."""
     settings = Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=database,
         telegram_bot_token=TOKEN,
         telegram_api_base_url=api,

@@ -37,6 +37,7 @@ def both_channels(db_path: Path, telegram_url: str, twilio_url: str, **extra: ob
         "telegram_pace": 0.0,
         "telegram_chat_pace": 0.0,
         "whatsapp_pace": 0.0,
+        "flood_messages": 10_000,  # tests send fast; flood control has its own tests
         **extra,
     }
     return Settings(**values)  # type: ignore[arg-type]

@@ -86,6 +86,7 @@ def settings(db_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Settings:
     """Both channels, an admin on Telegram and one on WhatsApp, paces off unless a test sets
     them, progress shown often."""
     return Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=db_path,
         public_url=PUBLIC,
         admins=frozenset({f"telegram:{ADMIN}", "whatsapp:+393330000001"}),

@@ -35,6 +35,7 @@ SUMMIT = {
 def settings(db_path: Path) -> Settings:
     """Admins and officers as in conftest, notice templates, and a price per template."""
     return Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=db_path,
         admins=frozenset({"telegram:1"}),
         officers=frozenset({"telegram:2"}),

@@ -20,7 +20,12 @@ from tests.harness import Chat
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
     """English by default, so the engine's own messages read as in the code."""
-    return Settings(database_path=db_path, admins=frozenset({"telegram:1"}), default_locale="en")
+    return Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
+        database_path=db_path,
+        admins=frozenset({"telegram:1"}),
+        default_locale="en",
+    )
 
 
 @pytest.fixture

@@ -142,7 +142,11 @@ async def test_changed_privacy_notice_version_asks_again(
     await first.press("Skip")
     assert first.last.title == "Main menu"
 
-    newer = Settings(database_path=settings.database_path, privacy_notice_version="2027-01")
+    newer = Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
+        database_path=settings.database_path,
+        privacy_notice_version="2027-01",
+    )
     again = Chat(Engine(db, build_registry(), catalogs, newer), "telegram:305", hint="en")
     await again.send("menu")
     assert again.last.title == "Privacy notice"

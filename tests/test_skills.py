@@ -141,7 +141,11 @@ async def test_erasing_needs_no_agreement_to_a_newer_privacy_notice(
 ) -> None:
     user = await member(chat, "telegram:7708")
     await create(user)
-    newer = Settings(database_path=settings.database_path, privacy_notice_version="2027-01")
+    newer = Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
+        database_path=settings.database_path,
+        privacy_notice_version="2027-01",
+    )
     user.engine = Engine(engine.db, build_registry(), catalogs, newer)
     await user.send("/skills")
     assert user.last.title == "Your skills profile"

@@ -46,6 +46,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 def settings(db_path: Path, fake: FakeTelegram) -> Settings:
     """A Telegram deployment pointed at the fake server."""
     return Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=db_path,
         telegram_bot_token=TOKEN,
         telegram_api_base_url=fake.url,  # type: ignore[attr-defined]

@@ -48,6 +48,7 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
 def settings(db_path: Path, fake_twilio: FakeTwilio) -> Settings:
     """A WhatsApp-only deployment (no Telegram token)."""
     return Settings(
+        flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=db_path,
         public_url=PUBLIC,
         twilio_account_sid=ACCOUNT,
