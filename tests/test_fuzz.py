@@ -85,9 +85,9 @@ async def onboarded(engine: Engine) -> None:
 async def test_the_engine_survives_any_sequence_of_messages(
     engine: Engine, data: st.DataObject
 ) -> None:
-    kind = data.draw(
-        st.sampled_from(["text", "text", "button", "command", "media", "location", "other"])
-    )
+    await onboarded(engine)
+    kinds: list[Kind] = ["text", "text", "button", "command", "media", "location", "other"]
+    kind = data.draw(st.sampled_from(kinds))
     key = data.draw(st.sampled_from(KEYS))
     text = data.draw(hostile_text)
     payload = data.draw(payloads(engine)) if kind == "button" else None
