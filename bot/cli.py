@@ -1,4 +1,4 @@
-"""`python -m bot [console|polling|web]`: read the settings, run the chosen process."""
+"""`python -m bot [console|polling|web|backup|restore]`: read the settings, run a process."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from bot import config, polling, runtime, web
 from bot.console import ConsoleChannel, ConsoleSender
 from bot.messages import is_user_key
+from storage import backups
 from storage.database import StorageError
 
 DEMO_DATABASE = Path("data/demo.sqlite3")
@@ -29,6 +30,10 @@ def parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="chat in this terminal (the default)")
     commands.add_parser("polling", help="Telegram long polling, for development")
     commands.add_parser("web", help="the production web process (webhooks, /healthz)")
+    save = commands.add_parser("backup", help="copy the live database to PATH (safe while running)")
+    save.add_argument("path", type=Path)
+    put = commands.add_parser("restore", help="put the backup at PATH in place (bot stopped)")
+    put.add_argument("path", type=Path)
     for target in (root, console):
         target.add_argument("--db", type=Path, help=f"database file (default {DEMO_DATABASE})")
         target.add_argument(
@@ -55,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The console is a conversation: start-up chatter would interleave with the replies.
         settings = replace(settings, log_level="WARNING")
     config.configure_logging(settings)
+    if command in ("backup", "restore"):
+        return maintain(command, settings, args.path)
     try:
         if command == "polling":
             asyncio.run(polling.run(settings))
@@ -82,6 +89,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
+
+
+def maintain(command: str, settings: config.Settings, path: Path) -> int:
+    """`backup PATH` or `restore PATH` on DATABASE_PATH: one line saying what was done."""
+    try:
+        if command == "backup":
+            size = backups.backup(settings.database_path, path)
+            print(f"backed up {settings.database_path} to {path} ({size:,} bytes)")
+        else:
+            kept = backups.restore(path, settings.database_path)
+            print(f"restored {path} to {settings.database_path}")
+            if kept is not None:
+                print(f"the database it replaced is kept as {kept}")
+    except StorageError as exc:
+        print(f"{command} refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
 async def run_console(settings: config.Settings, path: Path, user: str, *, demo: bool) -> int:

@@ -291,6 +291,7 @@ class OutboxWorker:
         self._wake = {s.channel: asyncio.Event() for s in self.senders}
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.last_sent: dict[str, datetime] = {}  # per channel, for /healthz
         paces = {
             "telegram": (settings.telegram_pace, settings.telegram_chat_pace),
             "whatsapp": (settings.whatsapp_pace, 0.0),
@@ -444,6 +445,7 @@ class OutboxWorker:
         first = sent.platform_ids[0] if sent.platform_ids else None
         if sent.outcome == "sent":
             batch.sids += [(sid, row.user.key, row.id) for sid in sent.platform_ids]
+            self.last_sent[row.user.channel] = now
             return Finish(row.id, "sent", first)
         if sent.outcome == "unreachable":
             batch.unreachable[row.user.key] = sent.reason or "unreachable"

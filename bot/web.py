@@ -38,6 +38,8 @@ from bot.whatsapp import (
     signed,
 )
 from handlers.event_files import CALENDAR_PATH, invitation_by_token
+from storage import outbox as outbox_store
+from storage.clock import to_db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +178,39 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         )
 
     async def healthz(request: Request) -> Response:
-        """200 and a small JSON body when the database answers."""
+        """The database (503 when it cannot be written), the outbox backlog per lane with the
+        age of its oldest due row, and the last successful send per channel."""
+        db = channels.engine.db
         try:
-            await channels.engine.db.read_one("SELECT 1")
+            await db.writable()  # waits at most the busy timeout for another writer
         except Exception:
-            return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            log.exception("health check: the database cannot be written")
+            return JSONResponse({"status": "error", "database": "not writable"}, status_code=503)
+        now = utcnow()
+        lanes = await outbox_store.backlog(db.reader(), now)
+        worker = channels.worker
+        sent = worker.last_sent if worker is not None else {}
+        return JSONResponse(
+            {
+                "status": "ok",
+                "database": "ok",
+                "outbox": {
+                    lane: {
+                        "due": count,
+                        "oldest_due_seconds": (
+                            round((now - oldest).total_seconds(), 1) if oldest else None
+                        ),
+                    }
+                    for lane, (count, oldest) in lanes.items()
+                },
+                "last_sent": {
+                    sender.channel: (
+                        to_db(sent[sender.channel]) if sender.channel in sent else None
+                    )
+                    for sender in (worker.senders if worker is not None else [])
+                },
+            }
+        )
 
     routes = [
         Route("/telegram", telegram, methods=["POST"]),
@@ -190,7 +219,9 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         Route(CALENDAR_PATH + "{token:str}.ics", calendar, methods=["GET"]),
         Route("/healthz", healthz),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.channels = channels  # what the lifespan started, for tests and tools to inspect
+    return app
 
 
 async def _body(request: Request, kind: str) -> bytes | Response:

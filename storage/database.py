@@ -153,6 +153,12 @@ class Database:
         async with self._lock:
             yield Tx(self._write)
 
+    async def writable(self) -> None:
+        """Raise unless a write can be committed now (rewrites the schema version it has)."""
+        async with self.transaction() as tx:
+            version = int(await tx.fetch_value("PRAGMA user_version"))
+            await tx.execute(f"PRAGMA user_version = {version}")
+
     def reader(self) -> Tx:
         """Statements on the read-only connection (each its own snapshot; no write lock)."""
         return Tx(self._read)

@@ -353,3 +353,16 @@ async def skip_held(tx: Tx, recipient: str, reason: str, now: datetime) -> int:
         " WHERE recipient = ? AND status = 'held'",
         (reason, to_db(now), recipient),
     )
+
+
+async def backlog(tx: Tx, now: datetime) -> dict[str, tuple[int, datetime | None]]:
+    """Per lane: rows due now and not sent yet, and when the oldest of them fell due."""
+    rows = await tx.fetch_all(
+        "SELECT lane, count(*), min(next_attempt) FROM outbox"
+        " WHERE status IN ('pending', 'claimed') AND next_attempt <= ? GROUP BY lane",
+        (to_db(now),),
+    )
+    found: dict[str, tuple[int, datetime | None]] = {lane: (0, None) for lane in LANES}
+    for lane, count, oldest in rows:
+        found[lane] = (int(count), from_db(oldest) if oldest else None)
+    return found
