@@ -11,7 +11,7 @@ from bot.turn import Turn
 from handlers.holdings import holdings
 from handlers.optout import STOP_WORD
 from handlers.roles import role_name
-from storage import personal
+from storage import personal, roles
 from storage.clock import to_db
 
 flow = Flow("delete", entry="confirm")
@@ -23,8 +23,16 @@ async def erase(turn: Turn) -> None:
     found = await personal.traces(turn.db, turn.key)
     for holding in reversed(holdings()):
         await holding.erase(turn)
-    await personal.scrub_copies(turn.db, turn.key, found)
+    await personal.scrub_copies(turn.db, turn.key, found, await staff(turn))
     turn.erased = True
+
+
+async def staff(turn: Turn) -> set[str]:
+    """Everyone who may be shown other people's data: roles from the configuration and the chat."""
+    settings = turn.settings
+    keys = {"console:admin", *settings.admins, *settings.officers}
+    keys |= {g.user_key for g in await roles.grants(turn.db)}
+    return keys
 
 
 async def _count(turn: Turn, sql: str) -> int:

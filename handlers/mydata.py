@@ -3,6 +3,7 @@ file on Telegram and the console (WhatsApp carries no files here: the text is al
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,7 +119,8 @@ async def render_export(tx: Tx, args: Mapping[str, Any]) -> Attachment:
     key, locale, stamp = str(args["key"]), str(args["locale"]), str(args["stamp"])
     tables = await collect(tx, key, locale)
     data = document(key, stamp, str(args["version"]), list(args["roles"]), tables)
-    return Attachment(file_name(stamp), "application/json", personal.as_json(data).encode())
+    encoded = await asyncio.to_thread(lambda: personal.as_json(data).encode())  # off the loop
+    return Attachment(file_name(stamp), "application/json", encoded)
 
 
 FEATURE = Feature(

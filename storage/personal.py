@@ -110,21 +110,25 @@ async def traces(tx: Tx, key: str) -> list[str]:
     return needles(v if isinstance(v, str) else None for v in values)
 
 
-async def scrub_copies(tx: Tx, key: str, found: list[str]) -> tuple[int, int]:
-    """Copies of the user's data in other users' rows: the replies kept for de-duplication
-    (an officer was shown the question) are emptied, and a conversation record that mentions
-    it (a staff member's open view of it) is reset. Returns (replies emptied, records reset)."""
-    if not found:
+async def scrub_copies(tx: Tx, key: str, found: list[str], staff: Iterable[str]) -> tuple[int, int]:
+    """Copies of the user's data in staff members' rows (only staff are shown other people's
+    data): the replies kept for de-duplication (an officer was shown the question) are emptied,
+    and a conversation record that mentions it (an open view of it) is reset. Looks only at the
+    staff's rows, through the index by user. Returns (replies emptied, records reset)."""
+    keys = sorted(set(staff) - {key})
+    if not found or not keys:
         return 0, 0
+    who = ", ".join("?" for _ in keys)
     clause = " OR ".join("instr({column}, ?) > 0" for _ in found)
     replies = await tx.execute(
         "UPDATE processed_messages SET replies = '[]'"
-        f" WHERE user_key != ? AND ({clause.format(column='replies')})",
-        (key, *found),
+        f" WHERE user_key IN ({who}) AND ({clause.format(column='replies')})",
+        (*keys, *found),
     )
     states = await tx.execute(
-        f"DELETE FROM conversations WHERE user_key != ? AND ({clause.format(column='state')})",
-        (key, *found),
+        f"DELETE FROM conversations WHERE user_key IN ({who})"
+        f" AND ({clause.format(column='state')})",
+        (*keys, *found),
     )
     return replies, states
 
