@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import config, polling, runtime, web
+from bot import config, data_requests, polling, runtime, web
 from bot.console import ConsoleChannel, ConsoleSender
 from bot.messages import is_user_key
-from storage import backups
+from storage import backups, personal
 from storage.database import StorageError
 
 DEMO_DATABASE = Path("data/demo.sqlite3")
@@ -34,6 +34,14 @@ def parser() -> argparse.ArgumentParser:
     save.add_argument("path", type=Path)
     put = commands.add_parser("restore", help="put the backup at PATH in place (bot stopped)")
     put.add_argument("path", type=Path)
+    export = commands.add_parser("export", help="print everything stored about a user (JSON)")
+    erase = commands.add_parser("erase", help="erase everything stored about a user (as /delete)")
+    for target in (export, erase):
+        target.add_argument(
+            "key", help="the user's key: telegram:123, whatsapp:+39..., console:NAME"
+        )
+        target.add_argument("--db", type=Path, help="database file (default DATABASE_PATH)")
+    erase.add_argument("--yes", action="store_true", help="erase (without it: show what would go)")
     for target in (root, console):
         target.add_argument("--db", type=Path, help=f"database file (default {DEMO_DATABASE})")
         target.add_argument(
@@ -62,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config.configure_logging(settings)
     if command in ("backup", "restore"):
         return maintain(command, settings, args.path)
+    if command in ("export", "erase"):
+        return data_request(args, settings)
     try:
         if command == "polling":
             asyncio.run(polling.run(settings))
@@ -121,4 +131,39 @@ async def run_console(settings: config.Settings, path: Path, user: str, *, demo:
         )
         async with runtime.worker_for(engine, [ConsoleSender(channel)], drain=True):
             await channel.run(sys.stdin)
+    return 0
+
+
+def data_request(args: argparse.Namespace, settings: config.Settings) -> int:
+    """`export KEY` prints the user's data as JSON; `erase KEY --yes` erases it (see
+    bot/data_requests.py); a bad key or database is one line and exit status 2."""
+    key = str(args.key)
+    if not is_user_key(key):
+        print(
+            f"{key!r} is not a user key (telegram:123, whatsapp:+39..., console:NAME)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    path = args.db or settings.database_path
+    try:
+        data_requests.require(path)
+        if args.command == "export":
+            data = asyncio.run(data_requests.export(settings, path, key))
+            print(personal.as_json(data))
+            if not data["tables"]["users"]:
+                print(f"nothing is stored about {key}", file=sys.stderr)
+            return 0
+        result = asyncio.run(data_requests.erase(settings, path, key, confirm=args.yes))
+    except StorageError as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not result.total:
+        print(f"nothing is stored about {key}")
+        return 0
+    for where, count in result.counts.items():
+        print(f"{where}: {count}")
+    if result.erased:
+        print(f"erased {key}: {result.total} rows (see the README, Privacy, for what stays)")
+    else:
+        print(f"nothing erased yet: run again with --yes to erase {key}")
     return 0

@@ -65,7 +65,7 @@ class Settings:
     whatsapp_template_price: Decimal | None = None
     whatsapp_template_currency: str = "USD"
     # Bump when the privacy notice's text changes: users who agreed to an older one are asked again.
-    privacy_notice_version: str = "2026-11"
+    privacy_notice_version: str = "2026-12"
     # The outbox's paces in messages a second (0: no limit), batch size, retries and concurrency.
     telegram_pace: float = 25.0
     telegram_chat_pace: float = 1.0
@@ -88,6 +88,12 @@ class Settings:
     # A running broadcast's progress: edited in place on Telegram, a new line elsewhere.
     broadcast_progress_edit_seconds: float = 5.0
     broadcast_progress_line_seconds: float = 300.0
+    # Retention, in days: unfinished idea drafts and conversation records without a message;
+    # processed message ids (with the replies kept for a redelivery); finished outbox rows and
+    # WhatsApp delivery statuses. The background worker purges what is older.
+    retention_draft_days: int = 90
+    retention_processed_days: int = 7
+    retention_outbox_days: int = 90
 
     @property
     def whatsapp(self) -> bool:
@@ -187,6 +193,9 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".
         ),
         broadcast_progress_edit_seconds=_seconds(env, "BROADCAST_PROGRESS_EDIT_SECONDS", 5.0),
         broadcast_progress_line_seconds=_seconds(env, "BROADCAST_PROGRESS_LINE_SECONDS", 300.0),
+        retention_draft_days=_integer(env, "RETENTION_DRAFT_DAYS", 90, 1, 3650),
+        retention_processed_days=_integer(env, "RETENTION_PROCESSED_DAYS", 7, 1, 365),
+        retention_outbox_days=_integer(env, "RETENTION_OUTBOX_DAYS", 90, 1, 3650),
     )
     _twilio_complete(env)
     return settings

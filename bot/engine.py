@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.flood import FloodGate
-from bot.flow import AGAIN, END, MENU, Answer, Call, Goto, Next
+from bot.flow import AGAIN, END, MENU, Answer, AnswerHandler, Call, Goto, Next
 from bot.i18n import N_, Catalogs, negotiate, normalize
 from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
 from bot.registry import Registry
@@ -186,6 +186,8 @@ class Engine:
             else:
                 await dispatch.run(incoming, fresh=state is None)
             replies = turn.replies
+            if turn.erased:  # the next message is a first contact; the replies still go out
+                return replies, False, False, turn.notified
             exported = any(isinstance(r.attachment, AttachmentSpec) for r in replies)
             if dispatch.staff_action and (tx.total_changes > changes or exported):
                 await audit.record(tx, user.key, dispatch.staff_action, _subject(turn), now)
@@ -381,7 +383,7 @@ class _Dispatch:
             return await self._follow(target)
         if takes_text and step.answer is not None:
             self._note(state.flow, state.step, "text")
-            return await self._advance(await step.answer(turn, Answer(text)), came_from=state.step)
+            return await self._answer(step.answer, Answer(text))
         for fallback in self.registry.fallbacks:
             if fallback.anywhere:
                 found = await fallback.handler(turn, text)
@@ -416,9 +418,16 @@ class _Dispatch:
         step = self.registry.flows[self.state.flow].steps[self.state.step]
         if step.answer is None:
             return await self._advance(AGAIN)
-        answer = Answer(option.label, choice=stamped.group(2))
         self._note(self.state.flow, self.state.step, stamped.group(2))
-        await self._advance(await step.answer(self.turn, answer), came_from=self.state.step)
+        await self._answer(step.answer, Answer(option.label, choice=stamped.group(2)))
+
+    async def _answer(self, handler: AnswerHandler, answer: Answer) -> None:
+        """Give the answer to the step, unless a gate puts something first (a changed notice)."""
+        for gate in self.registry.gates:
+            first = await gate(self.turn)
+            if first is not None:
+                return await self._advance(first, came_from=self.state.step)
+        await self._advance(await handler(self.turn, answer), came_from=self.state.step)
 
     async def _command(self, name: str, arg: str) -> None:
         """A slash command: /start, the engine's words, or one from the registry."""

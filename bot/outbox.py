@@ -15,6 +15,8 @@ from bot.config import Settings
 from bot.i18n import Catalogs, Translator, negotiate
 from bot.messages import Reply
 from bot.registry import Registry
+from bot.retention import EVERY as PURGE_EVERY
+from bot.retention import Retention
 from storage import outbox as store
 from storage import users
 from storage import whatsapp as statuses
@@ -297,6 +299,9 @@ class OutboxWorker:
             "whatsapp": (settings.whatsapp_pace, 0.0),
         }
         self._pacers = {s.channel: Pacer(*paces.get(s.channel, (0.0, 0.0))) for s in self.senders}
+        # Retention purges run beside the channels' loops: a pass at start, then periodically.
+        self.retention = Retention(db, settings, clock)
+        self.purged = asyncio.Event()  # set after each retention pass
 
     def wake(self) -> None:
         """New rows were committed: look at them now rather than at the next timeout."""
@@ -327,8 +332,19 @@ class OutboxWorker:
                     break
 
     async def _run(self) -> None:
-        """One loop per channel, so a pause on one never stalls the other."""
-        await asyncio.gather(*(self._loop(sender) for sender in self.senders))
+        """One loop per channel, so a pause on one never stalls the other, and the purges."""
+        await asyncio.gather(*(self._loop(sender) for sender in self.senders), self._purge_loop())
+
+    async def _purge_loop(self) -> None:
+        """Delete what retention says is too old, now and then every PURGE_EVERY seconds."""
+        while not self._stop.is_set():
+            try:
+                await self.retention.purge(self._stop)
+            except Exception:
+                log.exception("the retention purge failed; trying again at the next pass")
+            self.purged.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), PURGE_EVERY)
 
     async def _loop(self, sender: Sender) -> None:
         """Claim, send, record; sleep until the earliest due row or new work."""

@@ -115,6 +115,9 @@ DbAttachmentRenderer = Callable[["Tx", Mapping[str, Any]], Awaitable[Attachment]
 # Turns an outbox row into replies at send time, in the recipient's language then (None: skip it).
 OutboxRenderer = Callable[["Render", Mapping[str, Any]], Awaitable[list[Reply] | None]]
 DemoSeeder = Callable[["Tx"], Awaitable[None]]
+# Consulted before a step takes an answer; a next step it returns replaces the answer (the changed
+# privacy notice is shown first, and the step is asked again after it).
+Gate = Callable[["Turn"], Awaitable[Next | None]]
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Feature:
     db_attachments: Mapping[str, DbAttachmentRenderer] = field(default_factory=dict)
     renderers: Mapping[str, OutboxRenderer] = field(default_factory=dict)
     demo: DemoSeeder | None = None
+    gates: Sequence[Gate] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +185,7 @@ class Registry:
         self.db_attachments = {k: v for f in features for k, v in f.db_attachments.items()}
         self.renderers = {k: v for f in features for k, v in f.renderers.items()}
         self.demo = [f.demo for f in features if f.demo is not None]
+        self.gates = [g for f in features for g in f.gates]
         if menu not in self.flows or "start" not in self.routes:
             raise ValueError("a registry needs the menu flow and a `start` route (first contact)")
         self.main_menu = self.flows[menu]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from bot.flow import END, MENU, Answer, Call, Flow, Next
+import functools
+
+from bot.flow import END, MENU, Answer, AnswerHandler, Call, Flow, Next
 from bot.messages import Button
 from bot.registry import Feature
 from bot.turn import Turn
+from handlers.optout import STOP_WORD
 
 flow = Flow("consent", entry="notice")
+
+# Flows whose answers never wait for the new notice: the notice itself, the language it is read
+# in, and seeing or erasing one's data (a right that does not depend on agreeing to anything).
+UNGATED = frozenset({"consent", "language", "mydata", "delete"})
 
 
 def given(turn: Turn) -> bool:
@@ -31,20 +38,81 @@ def require(then: str) -> Call:
     return Flow.call("consent", then=then, required=True)
 
 
+def needed(handler: AnswerHandler) -> AnswerHandler:
+    """For an answer handler that stores personal data: without agreement to the current notice
+    nothing is stored; the notice is asked first, and the step again after "I agree"."""
+
+    @functools.wraps(handler)
+    async def guarded(turn: Turn, answer: Answer) -> Next:
+        if not given(turn):
+            return require(then=turn.state.step)
+        return await handler(turn, answer)
+
+    return guarded
+
+
+async def ask_again(turn: Turn) -> Next | None:
+    """The next answer after the notice changed, mid-flow too: the notice first, then the step
+    again (the answer is not taken, so nothing new is stored under the old notice)."""
+    if turn.state.flow in UNGATED or not changed(turn):
+        return None
+    return Flow.call(flow.name, then=turn.state.step)
+
+
 def notice(turn: Turn) -> str:
-    """The privacy notice: what is stored, why, who sees it, how to erase it."""
-    return turn.t(
-        "What we store: your language, and, if you give them, your country and city of residence,"
-        " your time zone, and what you send us through this chat (event sign-ups, questions for"
-        " the consulate, project ideas).\n\n"
-        "Why: to answer you, to remind you of events you signed up for and, if you wish, to send"
-        " you announcements.\n\n"
-        "Who sees it: the Ministry's and IOM's staff who run this service, and consular officers"
-        " for your questions. We never sell it or share it for advertising.\n\n"
-        "Your rights: at any time you can ask us, here or through the consulate, to show you what"
-        " we hold about you or to erase it.\n\n"
-        "Privacy notice version {version}.",
-        version=turn.settings.privacy_notice_version,
+    """The privacy notice: what is stored, why, who sees it, how long, how to see and erase it."""
+    settings = turn.settings
+    kept = [
+        turn.ngettext(
+            "An unfinished project idea or conversation: {n} day without a change.",
+            "An unfinished project idea or conversation: {n} days without a change.",
+            settings.retention_draft_days,
+        ),
+        turn.ngettext(
+            "Our record of your recent messages and our replies: {n} day.",
+            "Our record of your recent messages and our replies: {n} days.",
+            settings.retention_processed_days,
+        ),
+        turn.ngettext(
+            "Our record of the messages we sent you: {n} day.",
+            "Our record of the messages we sent you: {n} days.",
+            settings.retention_outbox_days,
+        ),
+    ]
+    return "\n\n".join(
+        [
+            turn.t(
+                "What we store: the language you choose and, if you give them, your country and"
+                " city of residence and your time zone; what you send us through this chat (event"
+                " sign-ups, questions for the consular officers and their answers, project ideas"
+                " with the contact you give, unfinished drafts, your skills profile, your votes on"
+                " answers); your announcement setting; and the messages we are to send you."
+            ),
+            turn.t(
+                "Why: to answer you, to remind you of events you signed up for and, if you wish, to"
+                " send you announcements."
+            ),
+            turn.t(
+                "Who sees it: the Ministry's and IOM's administrators who run this service see what"
+                " the service needs (event registrations, project ideas, skills profiles);"
+                " consular officers see your questions. We never sell it or share it for"
+                " advertising."
+            ),
+            turn.t("How long we keep it: until you delete it, except:")
+            + "\n"
+            + "\n".join(f"• {line}" for line in kept),
+            turn.t(
+                "Your rights: send /mydata to see everything we hold about you, and /delete to"
+                " erase it (both are in Settings too). Erasing cancels your event registrations"
+                " (your seats go to the waitlist) and deletes your questions to the officers with"
+                " their answers, your project ideas, your skills profile and everything else. If"
+                " you had sent {stop}, we keep only your key and its date, so that we go on"
+                " sending you nothing. You can also ask through your Albanian embassy or"
+                " consulate.",
+                stop=turn.t(STOP_WORD),
+            ),
+            turn.t("Privacy notice version {version}.", version=settings.privacy_notice_version),
+        ]
     )
 
 
@@ -94,4 +162,4 @@ async def take_notice(turn: Turn, answer: Answer) -> Next:
     return END
 
 
-FEATURE = Feature(flows=[flow])
+FEATURE = Feature(flows=[flow], gates=[ask_again])

@@ -193,6 +193,7 @@ async def ask_guests(turn: Turn) -> None:
 
 
 @flow.answer("guests", text=True)
+@consent.needed
 async def take_guests(turn: Turn, answer: Answer) -> Next:
     """Register with the guests, or ask again for a number in range."""
     text = answer.text.strip()

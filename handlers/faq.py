@@ -10,6 +10,7 @@ from bot.i18n import N_
 from bot.messages import Button
 from bot.registry import ADMIN, Command, Fallback, Feature, MenuEntry
 from bot.turn import Turn
+from handlers import consent
 from handlers.faq_content import FAQ_DIR, Book, FaqError, load
 from handlers.faq_search import MIN_COVERAGE, FaqIndex, Hit, words
 from storage import faq as votes
@@ -206,7 +207,8 @@ async def take_feedback(turn: Turn, answer: Answer) -> Next:
         turn.data.pop("related", None)
         return "categories"
     if answer.choice in ("yes", "no"):
-        await votes.vote(turn.db, entry_id, turn.key, answer.choice == "yes", turn.now)
+        if consent.given(turn):  # a vote is kept with the user's key: only with their agreement
+            await votes.vote(turn.db, entry_id, turn.key, answer.choice == "yes", turn.now)
         if answer.choice == "yes":
             turn.reply(turn.t("Thank you for telling us."))
         else:

@@ -123,6 +123,7 @@ async def ask_sector(turn: Turn) -> None:
 
 
 @form.answer("sector")
+@consent.needed
 async def take_sector(turn: Turn, answer: Answer) -> Next:
     """Keep the sector."""
     if answer.choice not in SECTORS:
@@ -142,6 +143,7 @@ async def ask_direction(turn: Turn) -> None:
 
 
 @form.answer("direction")
+@consent.needed
 async def take_direction(turn: Turn, answer: Answer) -> Next:
     """Keep the direction; what is offered or sought comes next, even when editing."""
     if answer.choice not in DIRECTIONS:
@@ -167,6 +169,7 @@ async def ask_support(turn: Turn) -> None:
 
 
 @form.answer("support")
+@consent.needed
 async def take_support(turn: Turn, answer: Answer) -> Next:
     """Keep what is offered or sought."""
     if answer.choice not in SUPPORT:
@@ -185,6 +188,7 @@ async def ask_title(turn: Turn) -> None:
 
 
 @form.answer("title")
+@consent.needed
 async def take_title(turn: Turn, answer: Answer) -> Next:
     """Keep the title on one line, within the limit."""
     text = " ".join(answer.text.split())
@@ -237,6 +241,7 @@ async def ask_description(turn: Turn) -> None:
 
 
 @form.answer("description", text=True)
+@consent.needed
 async def take_description(turn: Turn, answer: Answer) -> Next:
     """Add a message to the description (nothing is lost over the limit), or finish it."""
     found = await answers(turn)
@@ -281,6 +286,7 @@ async def ask_county(turn: Turn) -> None:
 
 
 @form.answer("county", text=True)
+@consent.needed
 async def take_county(turn: Turn, answer: Answer) -> Next:
     """Keep the county chosen or typed (Korça, Corizza, Κορυτσά all mean Korçë)."""
     county = answer.choice or find_county(answer.text)
@@ -309,6 +315,7 @@ async def ask_contact(turn: Turn) -> None:
 
 
 @form.answer("contact", text=True)
+@consent.needed
 async def take_contact(turn: Turn, answer: Answer) -> Next:
     """The chat needs nothing more; an address or number typed here is taken at once."""
     if answer.choice == "chat":
@@ -333,6 +340,7 @@ async def ask_email(turn: Turn) -> None:
 
 
 @form.answer("email")
+@consent.needed
 async def take_email(turn: Turn, answer: Answer) -> Next:
     """Keep an address that has the shape of one."""
     address = email_address(answer.text)
@@ -360,6 +368,7 @@ async def ask_phone(turn: Turn) -> None:
 
 
 @form.answer("phone")
+@consent.needed
 async def take_phone(turn: Turn, answer: Answer) -> Next:
     """Keep a valid number, normalised to E.164."""
     number = phone_number(answer.text, turn.user.country)
@@ -399,6 +408,8 @@ async def ask_summary(turn: Turn) -> Next | None:
 async def take_summary(turn: Turn, answer: Answer) -> Next:
     """Submit with a reference, edit one field, or discard the draft."""
     choice = answer.choice or ""
+    if (choice == "submit" or choice.startswith("edit:")) and not consent.given(turn):
+        return consent.require(then="summary")  # discarding needs no agreement
     if choice.startswith("edit:") and choice[5:] in EDITS:
         step = choice[5:]
         turn.data["editing"] = True

@@ -34,6 +34,8 @@ async def take_country(turn: Turn, answer: Answer) -> Next:
     """Keep the country, or ask it by name, or skip the profile."""
     if answer.choice == "skip":
         return END
+    if not consent.given(turn):  # the notice changed since this was asked
+        return consent.require(then="country")
     if answer.choice == "other":
         return "other_country"
     if answer.choice not in COUNTRIES:
@@ -49,6 +51,7 @@ async def ask_other_country(turn: Turn) -> None:
 
 
 @profile.answer("other_country")
+@consent.needed
 async def take_other_country(turn: Turn, answer: Answer) -> Next:
     """Find the country by name; ask again when it is not clear which one."""
     code = find_country(answer.text)
@@ -74,6 +77,8 @@ async def ask_city(turn: Turn) -> None:
 async def take_city(turn: Turn, answer: Answer) -> Next:
     """Keep the city as typed, within reason."""
     if answer.choice != "skip":
+        if not consent.given(turn):
+            return consent.require(then="city")
         city = " ".join(answer.text.split())
         if len(city) > MAX_CITY or not any(ch.isalpha() for ch in city):
             turn.reply(
@@ -126,6 +131,7 @@ async def ask_zone(turn: Turn) -> Next | None:
 
 
 @timezone.answer("zone", text=True)
+@consent.needed
 async def take_zone(turn: Turn, answer: Answer) -> Next:
     """Keep the chosen or typed zone."""
     zone = answer.choice or find_zone(answer.text)

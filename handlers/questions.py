@@ -147,6 +147,8 @@ async def take_confirm(turn: Turn, answer: Answer) -> Next:
     if answer.choice != "send":
         turn.reply(turn.t("Cancelled."))
         return MENU
+    if not consent.given(turn):  # the notice changed since the question was written
+        return consent.require(then="confirm")
     reference = await next_reference(turn.db, "Q", turn.now.year)
     question = await store.create(
         turn.db,
@@ -257,6 +259,7 @@ async def ask_details(turn: Turn) -> None:
 
 
 @mine.answer("details")
+@consent.needed
 async def take_details(turn: Turn, answer: Answer) -> Next:
     """Attach it to this question; an answered one goes back to the officers."""
     question = await store.get(turn.db, int(turn.data["id"]))

@@ -1,4 +1,5 @@
-"""Settings: language, profile, skills profile, time zone, announcements, and the privacy notice."""
+"""Settings: language, profile, skills profile, time zone, announcements, the privacy notice, and
+the user's data (see it, delete it)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ async def ask_settings(turn: Turn) -> None:
             Button(turn.t("Privacy notice"), "privacy"),
             # Last, so the numbers of the options before it stay as WhatsApp users learnt them.
             Button(turn.t("Skills profile"), "skills"),
+            Button(turn.t("My data"), "mydata"),
+            Button(turn.t("Delete my data"), "delete"),
             Button(turn.t("Main menu"), "menu", route=True),
         ],
     )
@@ -73,6 +76,10 @@ async def take_settings(turn: Turn, answer: Answer) -> Next:
             return flow.call("profile", then="main")
         case "skills":
             return flow.call("skills", then="main")
+        case "mydata":
+            return flow.call("mydata", then="main")
+        case "delete":
+            return flow.call("delete", then="main")
         case "zone":
             return flow.call("timezone", then="main", choose=True)
         case "announcements":

@@ -124,6 +124,8 @@ async def keep(turn: Turn, step: str, value: Any) -> Next:
     profile = await store.get(turn.db, turn.key)
     if profile is None:  # deleted meanwhile (another device)
         return "show"
+    if not consent.given(turn):  # the notice changed since the edit began
+        return consent.require(then=step)
     values: dict[str, Any] = {
         "profession": profile.profession,
         "sector": profile.sector,
@@ -290,6 +292,8 @@ async def save(turn: Turn) -> Next:
     step = next((name for name in ORDER if name not in new), None)
     if step is not None:
         return step
+    if not consent.given(turn):  # the notice changed while the profile was being written
+        return consent.require(then="save")
     await store.save(
         turn.db,
         turn.key,

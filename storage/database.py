@@ -80,7 +80,11 @@ class Database:
     """One SQLite file: the write connection and its lock, a read-only connection, the lock file."""
 
     def __init__(
-        self, path: Path, write: aiosqlite.Connection, read: aiosqlite.Connection, lock: IO[str]
+        self,
+        path: Path,
+        write: aiosqlite.Connection,
+        read: aiosqlite.Connection,
+        lock: IO[str] | None,
     ) -> None:
         self.path = path
         self._write = write
@@ -90,14 +94,18 @@ class Database:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating folder and file if needed), lock, configure and migrate the database."""
+    async def open(cls, path: str | Path, *, exclusive: bool = True) -> Database:
+        """Open (creating folder and file if needed), lock, configure and migrate the database.
+
+        `exclusive=False` leaves the lock file alone, for a short operator's command beside the
+        running bot (SQLite itself orders the two processes' transactions).
+        """
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"{path}: cannot create its folder ({exc.strerror})") from None
-        lock = _take_lock_file(path)
+        lock = _take_lock_file(path) if exclusive else None
         write: aiosqlite.Connection | None = None
         read: aiosqlite.Connection | None = None
         try:
@@ -223,8 +231,10 @@ def _take_lock_file(path: Path) -> IO[str]:
     return handle
 
 
-def _release_lock_file(handle: IO[str]) -> None:
+def _release_lock_file(handle: IO[str] | None) -> None:
     """Let the lock go; the file itself stays (removing it would race another starter)."""
+    if handle is None:
+        return
     with suppress(OSError):
         fcntl.flock(handle, fcntl.LOCK_UN)
     handle.close()

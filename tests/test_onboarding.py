@@ -235,7 +235,7 @@ async def test_settings_shows_the_privacy_notice_again(chat: Callable[..., Chat]
     assert "Privacy notice: agreed on " in member.last.text
     await member.press("Privacy notice")
     assert member.replies[0].title == "Privacy notice"
-    assert "Privacy notice version 2026-11." in member.replies[0].text
+    assert "Privacy notice version 2026-12." in member.replies[0].text
     assert member.last.title == "Settings"
 
 
