@@ -18,6 +18,7 @@ def features() -> list[Feature]:
         idea_form,
         idea_review,
         ideas,
+        insight,
         language,
         menu,
         onboarding,
@@ -49,6 +50,7 @@ def features() -> list[Feature]:
         audiences,
         announcements,
         broadcasts,
+        insight,
     )
     return [m.FEATURE for m in modules]
 
