@@ -167,7 +167,7 @@ def hour_text(turn: Turn, hour: int) -> str:
 def schedule_line(turn: Turn, sub: Subscription, due: datetime) -> str:
     """When the digest comes, and the next one."""
     return turn.t(
-        "The weekly digest comes every week: {weekday}, {time} ({zone}). The next one: {next}.",
+        "The weekly digest comes every week: {weekday}, {time} ({zone}). The next one: {next}",
         weekday=day_names(turn)[sub.weekday],
         time=hour_text(turn, sub.hour),
         zone=zone_name(sub.time_zone, turn.locale),
@@ -185,7 +185,10 @@ async def ask_digest(turn: Turn) -> None:
             " on the day and at the hour you choose. Which day?"
         )
     else:
-        due = next_occurrence(sub.weekday, sub.hour, ZoneInfo(sub.time_zone), turn.now)
+        # The row that waits says when it goes (this week's may have gone already).
+        due = await subscriptions.next_due(turn.db, turn.key, DIGEST) or next_occurrence(
+            sub.weekday, sub.hour, ZoneInfo(sub.time_zone), turn.now
+        )
         text = schedule_line(turn, sub, due) + "\n" + turn.t("Choose another day, or turn it off.")
     if zone_of(turn) == "UTC":
         text += "\n" + turn.t("Times are in UTC: set your time zone in Settings to use your clock.")

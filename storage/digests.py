@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 from storage.database import Tx
 
 LIVE = ("pending", "claimed", "held")  # a row that has not gone out yet
@@ -75,3 +75,13 @@ async def row_status(tx: Tx, idempotency_key: str) -> str | None:
         "SELECT status FROM outbox WHERE idempotency_key = ?", (idempotency_key,)
     )
     return None if value is None else str(value)
+
+
+async def next_due(tx: Tx, key: str, renderer: str) -> datetime | None:
+    """When the admin's next digest row is due, if one waits."""
+    value = await tx.fetch_value(
+        "SELECT min(not_before) FROM outbox WHERE recipient = ? AND renderer = ?"
+        " AND status = 'pending'",
+        (key, renderer),
+    )
+    return None if value is None else from_db(value)

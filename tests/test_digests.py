@@ -152,7 +152,7 @@ async def test_the_chosen_time_is_a_waiting_row_and_each_week_queues_the_next(
     await admin.press("hour:9")
     assert admin.replies[0].text == (
         "Done. The weekly digest comes every week: Monday, 9:00\u202fAM (Central European Time"
-        " (Rome)). The next one: Mon, Mar 23, 2026, 9:00\u202fAM."
+        " (Rome)). The next one: Mon, Mar 23, 2026, 9:00\u202fAM"
     )
     assert await digest_rows(engine.db) == [
         ("2026-03-23T08:00:00.000000Z", "digest:telegram:1:2026-W13")
@@ -221,11 +221,12 @@ async def test_a_new_time_replaces_the_waiting_row_and_each_week_gets_one(
         await tx.execute("UPDATE outbox SET status = 'sent' WHERE renderer = ?", (DIGEST,))
     clock.now = utc(2026, 3, 21, 9)  # Saturday: Sunday is still this week, which had its digest
     await admin.send("10")
-    assert admin.replies[0].text.endswith("The next one: Sun, Mar 29, 2026, 10:00\u202fAM.")
+    assert admin.replies[0].text.endswith("The next one: Sun, Mar 29, 2026, 10:00\u202fAM")
     assert await digest_rows(engine.db) == [
         ("2026-03-29T08:00:00.000000Z", "digest:telegram:1:2026-W13")
     ]
     await admin.press("Weekly digest")
+    assert "The next one: Sun, Mar 29, 2026" in admin.last.text  # the row's time, not the 22nd
     await admin.press("Turn the digest off")
     assert admin.replies[0].text == "The weekly digest is off."
     assert await digest_rows(engine.db) == []
