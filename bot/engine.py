@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.flood import FloodGate
 from bot.flow import AGAIN, END, MENU, Answer, AnswerHandler, Call, Goto, Next
-from bot.i18n import N_, Catalogs, negotiate, normalize
+from bot.i18n import N_, Catalogs, Translator, negotiate, normalize
 from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
 from bot.registry import Registry
 from bot.state import State
@@ -100,7 +100,7 @@ class Engine:
                 self.on_notify()
             if duplicate and delivered:
                 return Outcome(replies, duplicate=True)
-            replies = await self._render_attachments(replies)
+            replies = await self._render_attachments(replies, incoming.user)
             if deliver is not None:
                 await deliver(replies)
                 if incoming.message_id is not None:
@@ -250,15 +250,31 @@ class Engine:
             return None
         return prefix + rest
 
-    async def _render_attachments(self, replies: list[Reply]) -> list[Reply]:
-        """Produce heavy attachments after the commit, off the event loop."""
+    async def _render_attachments(self, replies: list[Reply], user: str) -> list[Reply]:
+        """Produce heavy attachments, and replies written from long reads, after the commit and
+        off the event loop."""
         rendered = []
+        translator: Translator | None = None
         for reply in replies:
             spec = reply.attachment
             if isinstance(spec, AttachmentSpec):
                 renderer = self.registry.attachments.get(spec.renderer)
                 reading = self.registry.db_attachments.get(spec.renderer)
+                writing = self.registry.db_replies.get(spec.renderer)
                 attachment: Attachment | None = None
+                if writing is not None:
+                    if translator is None:  # the language as committed (the step may change it)
+                        translator = self.catalogs.translator(await self.locale_of(user))
+                    written = await writing(self.db.reader(), translator, spec.args)
+                    rendered.append(
+                        replace(
+                            reply,
+                            text=written.text,
+                            title=written.title if written.title is not None else reply.title,
+                            attachment=written.attachment,
+                        )
+                    )
+                    continue
                 if reading is not None:
                     attachment = await reading(self.db.reader(), spec.args)
                 elif renderer is None:

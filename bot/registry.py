@@ -11,6 +11,7 @@ from bot.flow import Flow, Next, RouteHandler, RouteSpec
 from bot.messages import Attachment, Reply
 
 if TYPE_CHECKING:
+    from bot.i18n import Translator
     from bot.outbox import Render
     from bot.turn import Turn
     from storage.database import Tx
@@ -112,6 +113,10 @@ AttachmentRenderer = Callable[[Mapping[str, Any]], Attachment]
 # An attachment that reads the database (an export): it gets the read-only connection after the
 # commit and moves heavy work off the event loop itself.
 DbAttachmentRenderer = Callable[["Tx", Mapping[str, Any]], Awaitable[Attachment]]
+# A reply written after the commit from a long read (statistics, an export): it gets the read-only
+# connection and the user's translator, and returns the text, title and attachment that replace
+# the step's placeholder (whose buttons stay).
+DbReplyRenderer = Callable[["Tx", "Translator", Mapping[str, Any]], Awaitable[Reply]]
 # Turns an outbox row into replies at send time, in the recipient's language then (None: skip it).
 OutboxRenderer = Callable[["Render", Mapping[str, Any]], Awaitable[list[Reply] | None]]
 DemoSeeder = Callable[["Tx"], Awaitable[None]]
@@ -133,6 +138,7 @@ class Feature:
     deeplinks: Sequence[DeepLink] = ()
     attachments: Mapping[str, AttachmentRenderer] = field(default_factory=dict)
     db_attachments: Mapping[str, DbAttachmentRenderer] = field(default_factory=dict)
+    db_replies: Mapping[str, DbReplyRenderer] = field(default_factory=dict)
     renderers: Mapping[str, OutboxRenderer] = field(default_factory=dict)
     demo: DemoSeeder | None = None
     gates: Sequence[Gate] = ()
@@ -183,6 +189,7 @@ class Registry:
         self.deeplinks = [d for f in features for d in f.deeplinks]
         self.attachments = {k: v for f in features for k, v in f.attachments.items()}
         self.db_attachments = {k: v for f in features for k, v in f.db_attachments.items()}
+        self.db_replies = {k: v for f in features for k, v in f.db_replies.items()}
         self.renderers = {k: v for f in features for k, v in f.renderers.items()}
         self.demo = [f.demo for f in features if f.demo is not None]
         self.gates = [g for f in features for g in f.gates]

@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import outbox
 from bot.broadcasts import BroadcastScheduler
 from bot.config import ConfigError, Settings
+from bot.digests import DigestScheduler
 from bot.engine import Engine
 from bot.i18n import Catalogs
 from bot.outbox import OutboxWorker, Sender
@@ -39,12 +40,14 @@ async def engine_for(
 async def worker_for(
     engine: Engine, senders: Sequence[Sender], drain: bool = False
 ) -> AsyncIterator[OutboxWorker]:
-    """The outbox worker for these channels and the broadcast scheduler, woken by the engine's
-    commits, always stopped (after sending what is due, with `drain`: the console shows its
-    notices before it ends)."""
+    """The outbox worker for these channels, with the broadcast and digest schedulers beside it,
+    woken by the engine's commits, always stopped (after sending what is due, with `drain`: the
+    console shows its notices before it ends)."""
     worker = OutboxWorker(engine.db, engine.registry, engine.catalogs, engine.settings, senders)
     # Broadcasts are scheduled in the database; this fans them out beside the worker.
     scheduler = BroadcastScheduler(engine.db, engine.registry, engine.settings, worker.wake)
+    # Each admin's next digest is a row that waits; this queues the following week's in turn.
+    digests = DigestScheduler(engine.db, engine.settings, worker.wake)
 
     def wake() -> None:
         worker.wake()
@@ -53,10 +56,12 @@ async def worker_for(
     engine.on_notify = wake
     await worker.start()
     await scheduler.start()
+    await digests.start()
     try:
         yield worker
     finally:
         engine.on_notify = None
+        await digests.stop()
         await scheduler.stop(drain)
         await worker.stop(drain)
         if drain:  # a broadcast that drain finished gets its report before the console ends

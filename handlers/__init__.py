@@ -20,6 +20,7 @@ def features() -> list[Feature]:
         idea_form,
         idea_review,
         ideas,
+        insight,
         language,
         menu,
         mydata,
@@ -55,6 +56,7 @@ def features() -> list[Feature]:
         audiences,
         announcements,
         broadcasts,
+        insight,
     )
     return [m.FEATURE for m in modules]
 

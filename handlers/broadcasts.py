@@ -13,6 +13,7 @@ from bot.messages import Button
 from bot.outbox import Report
 from bot.registry import ADMIN, Command, Feature, MenuEntry
 from bot.turn import Turn
+from handlers import insight_exports
 from handlers.announcements import (
     announcement,
     counts_text,
@@ -580,6 +581,7 @@ async def ask_list(turn: Turn) -> None:
     ]
     buttons += [
         Button(turn.t("New announcement"), "broadcast", route=True),
+        Button(turn.t("Export as CSV"), "csv"),
         Button(turn.t("Main menu"), "menu", route=True),
     ]
     if not found:
@@ -597,6 +599,14 @@ async def ask_list(turn: Turn) -> None:
             line += "\n   " + counts_text(turn.i18n, Report(by_status, {}, remaining, 0.0))
         lines.append(line)
     turn.reply("\n".join(lines), title=turn.t("Announcements"), buttons=buttons)
+
+
+@flow.answer("list")
+async def take_list(turn: Turn, answer: Answer) -> Next:
+    """Export every announcement with its counts."""
+    if answer.choice == "csv":
+        insight_exports.attach(turn, insight_exports.BROADCASTS)
+    return flow.again
 
 
 @flow.ask("detail")

@@ -11,7 +11,14 @@ from bot.i18n import LANGUAGE_NAMES, LOCALES, N_
 from bot.messages import AttachmentSpec, Button
 from bot.registry import ADMIN, Audience, AudienceParam, Command, Feature, MenuEntry
 from bot.turn import Turn
-from handlers import event_door, event_exports, event_form, event_notices, event_views
+from handlers import (
+    event_door,
+    event_exports,
+    event_form,
+    event_notices,
+    event_views,
+    insight_exports,
+)
 from handlers.event_manage import current_event, flow, parse_id, seats_line, status_name
 from storage import events
 from storage.database import Tx
@@ -52,6 +59,7 @@ async def ask_events(turn: Turn) -> None:
     ]
     buttons += [
         Button(turn.t("Create an event"), "create"),
+        Button(turn.t("Export as CSV"), "csv"),
         Button(turn.t("Main menu"), "menu", route=True),
     ]
     turn.reply(text, title=turn.t("Manage events"), buttons=buttons)
@@ -59,10 +67,12 @@ async def ask_events(turn: Turn) -> None:
 
 @flow.answer("events")
 async def take_events(turn: Turn, answer: Answer) -> Next:
-    """Start the guided creation."""
+    """Start the guided creation, or export every event."""
     if answer.choice == "create":
         turn.data.update(doing="create", draft={"texts": {}}, event=None)
         return "language"
+    if answer.choice == "csv":
+        insight_exports.attach(turn, insight_exports.EVENTS)
     return flow.again
 
 

@@ -121,6 +121,7 @@ def search(turn: Turn, text: str) -> Next:
     if not hits or hits[0].coverage < MIN_COVERAGE:
         return "nomatch"
     turn.data["id"] = hits[0].id
+    turn.data.pop("shown", None)  # a new question: the answer counts again
     turn.data["related"] = [h.id for h in hits[1:] if h.coverage >= MIN_COVERAGE / 2][:RELATED]
     return "answer"
 
@@ -180,6 +181,9 @@ async def show_answer(turn: Turn) -> Next | None:
     if entry is None:
         return "categories"
     turn.reply(f"{entry.answer}\n\n{book.portal_note}", title=entry.question)
+    if turn.data.get("shown") != entry.id:  # shown again by "back" or a stale button: once
+        await votes.shown(turn.db, entry.id, turn.now)
+        turn.data["shown"] = entry.id
     related = [
         book.entries[i] for i in turn.data.get("related", []) if i in book.entries and i != entry.id
     ]
@@ -205,6 +209,7 @@ async def take_feedback(turn: Turn, answer: Answer) -> Next:
     entry_id = str(turn.data.get("id"))
     if answer.choice == "more":
         turn.data.pop("related", None)
+        turn.data.pop("shown", None)
         return "categories"
     if answer.choice in ("yes", "no"):
         if consent.given(turn):  # a vote is kept with the user's key: only with their agreement

@@ -455,6 +455,29 @@ async def erase_audit(turn: Turn) -> None:
     )
 
 
+# -- the weekly digest ----------------------------------------------------------------------------
+
+
+async def export_digest(tx: Tx, key: str, locale: str) -> list[dict[str, Any]]:
+    """When an administrator gets the weekly digest."""
+    return await personal.records(
+        tx,
+        "SELECT weekday, hour, time_zone, created_at, updated_at FROM digest_subscriptions"
+        " WHERE user_key = ?",
+        (key,),
+    )
+
+
+def describe_digest(turn: Turn, rows: Records) -> list[str]:
+    """That the digest is on."""
+    return [turn.t("You receive the weekly statistics digest.")] if rows else []
+
+
+async def erase_digest(turn: Turn) -> None:
+    """Stop it (its waiting outbox row goes with the user's other pending messages)."""
+    await personal.delete(turn.db, "digest_subscriptions", "user_key", turn.key)
+
+
 HOLDINGS = [
     Holding(
         "registrations",
@@ -536,6 +559,15 @@ HOLDINGS = [
         describe_skills_profile,
         erase_skills,
         order=55,
+    ),
+    Holding(
+        "digest_subscriptions",
+        frozenset({"user_key"}),
+        N_("Weekly digest"),
+        export_digest,
+        describe_digest,
+        erase_digest,
+        order=68,
     ),
     Holding(
         "audit_log",

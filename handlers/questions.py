@@ -13,7 +13,7 @@ from bot.messages import Button, Reply
 from bot.outbox import Render
 from bot.registry import OFFICER, Command, Feature, MenuEntry
 from bot.turn import Turn
-from handlers import consent
+from handlers import consent, insight_exports
 from handlers.faq import LIBRARY
 from handlers.places import country_name
 from storage import questions as store
@@ -354,6 +354,7 @@ async def list_waiting(turn: Turn) -> None:
     ]
     if (page + 1) * PAGE < total:
         buttons.append(Button(turn.t("More"), "next"))
+    buttons.append(Button(turn.t("Export as CSV"), "csv"))
     notify = await store.notifies(turn.db, turn.key)
     buttons.append(
         Button(
@@ -373,8 +374,10 @@ async def list_waiting(turn: Turn) -> None:
 
 @desk.answer("list")
 async def take_list(turn: Turn, answer: Answer) -> Next:
-    """Page on, or switch notices."""
-    if answer.choice == "next":
+    """Page on, export every question, or switch notices."""
+    if answer.choice == "csv":
+        insight_exports.attach(turn, insight_exports.QUESTIONS)
+    elif answer.choice == "next":
         turn.data["page"] = int(turn.data.get("page", 0)) + 1
     elif answer.choice == "notify":
         on = not await store.notifies(turn.db, turn.key)

@@ -11,6 +11,7 @@ from bot.messages import Button, Reply, is_user_key
 from bot.outbox import Render
 from bot.registry import ADMIN, Command, Feature, MenuEntry
 from bot.turn import Turn
+from handlers import insight_exports
 from storage import roles as grants
 from storage import users
 
@@ -36,13 +37,23 @@ async def ask_roles(turn: Turn) -> None:
     buttons = [Button(turn.t("Grant a role"), "grant")]
     if held:
         buttons.append(Button(turn.t("Revoke a role"), "revoke"))
-    buttons.append(Button(turn.t("Main menu"), "menu", route=True))
+    buttons += [
+        Button(turn.t("Export as CSV"), "csv"),
+        Button(turn.t("Main menu"), "menu", route=True),
+    ]
     turn.reply("\n".join(lines), title=turn.t("Roles"), buttons=buttons)
 
 
 @flow.answer("main")
 async def take_roles(turn: Turn, answer: Answer) -> Next:
-    """Grant or revoke."""
+    """Grant, revoke, or export the list."""
+    if answer.choice == "csv":
+        configured = {
+            "admin": sorted(turn.settings.admins),
+            "officer": sorted(turn.settings.officers),
+        }
+        insight_exports.attach(turn, insight_exports.ROLES, {"configured": configured})
+        return flow.again
     return (
         "grant_key"
         if answer.choice == "grant"

@@ -24,3 +24,13 @@ async def tally(tx: Tx) -> dict[str, tuple[int, int]]:
         "SELECT entry_id, sum(helpful), sum(1 - helpful) FROM faq_feedback GROUP BY entry_id"
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+async def shown(tx: Tx, entry_id: str, now: datetime) -> None:
+    """Count one answer shown (a counter per entry: no user key)."""
+    await tx.execute(
+        "INSERT INTO faq_views (entry_id, shown, last_shown_at) VALUES (?, 1, ?)"
+        " ON CONFLICT (entry_id) DO UPDATE SET shown = shown + 1,"
+        " last_shown_at = excluded.last_shown_at",
+        (entry_id, to_db(now)),
+    )

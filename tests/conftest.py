@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,23 @@ from bot.i18n import Catalogs
 from handlers import build_registry
 from storage.database import Database
 from tests.harness import Chat
+
+
+@pytest.fixture(scope="session", autouse=True)
+def matplotlib_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """matplotlib writes a font cache on first use: into this run's own folder (a clean or
+    read-only home in CI changes nothing), with the Agg backend whatever the environment says;
+    console processes the tests start inherit both."""
+    names = ("MPLCONFIGDIR", "MPLBACKEND")
+    before = {name: os.environ.get(name) for name in names}
+    os.environ["MPLCONFIGDIR"] = str(tmp_path_factory.mktemp("matplotlib"))
+    os.environ["MPLBACKEND"] = "Agg"
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture

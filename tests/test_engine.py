@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import Settings
 from bot.engine import MAX_TEXT, Engine
-from bot.i18n import Catalogs
-from bot.messages import Incoming, Reply
-from storage.database import Database
+from bot.flow import Flow
+from bot.i18n import Catalogs, Translator
+from bot.messages import AttachmentSpec, Button, Incoming, Reply
+from bot.registry import Feature, Registry
+from bot.turn import Turn
+from storage.database import Database, Tx
 from tests import sample_flows
 from tests.harness import Chat
 
@@ -422,3 +427,36 @@ async def test_audiences_combine_with_and(engine: Engine) -> None:
         "telegram:61",
         "telegram:63",
     ]
+
+
+async def test_a_reply_written_after_the_commit_keeps_the_steps_buttons(
+    db: Database, catalogs: Catalogs, settings: Settings
+) -> None:
+    tally = Flow("tally", entry="show")
+    seen: list[bool] = []
+
+    @tally.ask("show")
+    async def show(turn: Turn) -> None:
+        await turn.db.execute("UPDATE users SET city = 'Tirana' WHERE key = ?", (turn.key,))
+        turn.reply(
+            title="placeholder",
+            buttons=[Button("Again", "again")],
+            attachment=AttachmentSpec("tally.count", {"what": "cities"}),
+        )
+
+    async def count(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
+        # Runs on the read-only connection after the commit: the step's write is visible.
+        seen.append(await db.fetch_value("SELECT count(*) FROM users WHERE city = 'Tirana'") == 1)
+        return Reply(i18n.t("{n} of {what}", n=1234, what=args["what"]), title="Counted")
+
+    extra = Feature(flows=[tally], db_replies={"tally.count": count})
+    engine = Engine(db, Registry([sample_flows.FEATURE, extra], menu="menu"), catalogs, settings)
+    chat = Chat(engine, "telegram:600")
+    await chat.send("hi")
+    await chat.press("tally")
+    [reply] = chat.replies
+    assert seen == [True]
+    assert (reply.title, reply.text, reply.attachment) == ("Counted", "1,234 of cities", None)
+    assert [b.label for b in reply.buttons] == ["Again"]  # stamped by the step, kept
+    stored = await db.read_one("SELECT replies FROM processed_messages ORDER BY rowid DESC")
+    assert stored is not None and "tally.count" in stored[0]  # a redelivery writes it again
