@@ -17,6 +17,7 @@ from bot.messages import Reply
 from bot.registry import Registry
 from bot.retention import EVERY as PURGE_EVERY
 from bot.retention import Retention
+from bot.whatsapp_rules import within_window
 from storage import outbox as store
 from storage import users
 from storage import whatsapp as statuses
@@ -518,6 +519,10 @@ class OutboxWorker:
                 return
             fresh = await users.get(reader, user.key)
             if fresh is None or not store.needs_notice(fresh):
+                continue
+            if within_window(fresh.last_inbound_at, now):
+                # They are writing to us (perhaps answering the notice before it was recorded):
+                # their held messages come with their next message, or a notice once it closes.
                 continue
             result = await sender.notice(fresh, translator_for(self.catalogs, self.settings, fresh))
             async with self.db.transaction() as tx:
