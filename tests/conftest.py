@@ -13,7 +13,10 @@ from bot.engine import Engine
 from bot.i18n import Catalogs
 from handlers import build_registry
 from storage.database import Database
+from tests.fake_telegram import FakeTelegram
+from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
+from tests.servers import serve
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,6 +51,30 @@ def settings(db_path: Path) -> Settings:
         admins=frozenset({"telegram:1"}),
         officers=frozenset({"telegram:2"}),
     )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API, served on a free port of 127.0.0.1."""
+    server = FakeTelegram()
+    async with serve(server.app, lifespan="off") as url:
+        server.url = url
+        yield server
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    """The fake Twilio REST endpoint, served on a free port of 127.0.0.1."""
+    server = FakeTwilio()
+    async with serve(server.app, lifespan="off") as url:
+        server.url = url
+        yield server
+
+
+@pytest.fixture
+def fakes(fake: FakeTelegram, twilio: FakeTwilio) -> tuple[FakeTelegram, FakeTwilio]:
+    """Both fakes, for tests that run the two channels."""
+    return fake, twilio
 
 
 @pytest.fixture

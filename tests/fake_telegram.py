@@ -74,6 +74,7 @@ class FakeTelegram:
     """The server's state and its Starlette app."""
 
     def __init__(self) -> None:
+        self.url = ""  # where it serves, set by whoever serves it
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.failures: list[Failure] = []

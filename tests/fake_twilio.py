@@ -43,6 +43,7 @@ class TwilioError:
 class FakeTwilio:
     """The endpoint's state and its Starlette app."""
 
+    url: str = ""  # where it serves, set by whoever serves it
     requests: list[Sent] = field(default_factory=list)
     errors: list[TwilioError] = field(default_factory=list)
 

@@ -64,24 +64,6 @@ _sids = itertools.count(1)
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API."""
-    server = FakeTelegram()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[FakeTwilio]:
-    """The fake Twilio REST endpoint."""
-    server = FakeTwilio()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
 def settings(db_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Settings:
     """Both channels, an admin on Telegram and one on WhatsApp, paces off unless a test sets
     them, progress shown often."""
@@ -92,11 +74,11 @@ def settings(db_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Settings:
         admins=frozenset({f"telegram:{ADMIN}", "whatsapp:+393330000001"}),
         officers=frozenset({"telegram:2"}),
         telegram_bot_token=TOKEN,
-        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
+        telegram_api_base_url=fake.url,
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=AUTH,
         twilio_whatsapp_from=SENDER,
-        twilio_api_base_url=twilio.url,  # type: ignore[attr-defined]
+        twilio_api_base_url=twilio.url,
         twilio_template_sids=TEMPLATES,
         whatsapp_template_price=Decimal("0.02"),
         telegram_pace=0.0,

@@ -4,7 +4,6 @@ readable text alone on WhatsApp, and the reply saying the erasure is done reachi
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -23,22 +22,13 @@ from tests.test_whatsapp import ACCOUNT, AUTH, PUBLIC, SENDER, TEMPLATES, Phone
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API server, serving on a free port."""
-    server = FakeTelegram()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
 def settings(db_path: Path, fake: FakeTelegram) -> Settings:
     """Telegram (the fake Bot API) and WhatsApp (signed webhooks; nothing sent out here)."""
     return Settings(
         database_path=db_path,
         public_url=PUBLIC,
         telegram_bot_token=TOKEN,
-        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
+        telegram_api_base_url=fake.url,
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=AUTH,
         twilio_whatsapp_from=SENDER,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +27,6 @@ from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
 from tests.png import png_size
-from tests.servers import serve
 from tests.stack import both_channels, running
 
 ROME = ZoneInfo("Europe/Rome")
@@ -286,32 +285,14 @@ async def settled(db: Database, seconds: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API."""
-    server = FakeTelegram()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[FakeTwilio]:
-    """The fake Twilio REST endpoint."""
-    server = FakeTwilio()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
 async def test_the_digest_goes_out_with_its_chart_on_telegram_and_as_text_on_whatsapp(
     db_path: Path, fake: FakeTelegram, twilio: FakeTwilio, catalogs: Catalogs
 ) -> None:
     telegram, whatsapp, revoked = "telegram:1", "whatsapp:+393331234567", "telegram:9"
     settings = both_channels(
         db_path,
-        fake.url,  # type: ignore[attr-defined]
-        twilio.url,  # type: ignore[attr-defined]
+        fake.url,
+        twilio.url,
         admins=frozenset({telegram, whatsapp}),
     )
     now = utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +27,6 @@ from storage.database import Database
 from tests.event_fixtures import add_event, member, rows
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.harness import Chat
-from tests.servers import serve
 
 ADMIN = "telegram:1"  # ADMINS in the test settings; telegram:2 is an officer
 
@@ -451,20 +450,11 @@ async def test_links_and_qr_codes_for_the_poster(
     assert "QR code for Telegram" not in plain.labels
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API."""
-    server = FakeTelegram()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
 async def test_the_bots_username_comes_from_telegram_when_not_configured(
     fake: FakeTelegram, settings: Settings
 ) -> None:
     token = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
-    configured = replace(settings, telegram_bot_token=token, telegram_api_base_url=fake.url)  # type: ignore[attr-defined]
+    configured = replace(settings, telegram_bot_token=token, telegram_api_base_url=fake.url)
     async with engine_for(configured) as engine:
         application = telegram_application(configured, polling=False)
         async with application:

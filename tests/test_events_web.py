@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,16 +20,7 @@ from tests.test_whatsapp import ACCOUNT, AUTH, PUBLIC, SENDER, Phone
 
 
 @pytest.fixture
-async def fake_twilio() -> AsyncIterator[FakeTwilio]:
-    """The fake Twilio REST endpoint on a free port."""
-    server = FakeTwilio()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
-def settings(db_path: Path, fake_twilio: FakeTwilio) -> Settings:
+def settings(db_path: Path, twilio: FakeTwilio) -> Settings:
     """A WhatsApp deployment."""
     return Settings(
         flood_messages=10_000,  # tests send fast; flood control has its own tests
@@ -39,7 +29,7 @@ def settings(db_path: Path, fake_twilio: FakeTwilio) -> Settings:
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=AUTH,
         twilio_whatsapp_from=SENDER,
-        twilio_api_base_url=fake_twilio.url,  # type: ignore[attr-defined]
+        twilio_api_base_url=twilio.url,
     )
 
 

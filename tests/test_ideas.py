@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from storage.database import Database
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
-from tests.servers import serve
 from tests.stack import both_channels, running
 
 ADMIN = "telegram:1"  # ADMINS in the test settings (tests/conftest.py)
@@ -584,23 +583,11 @@ async def test_exports_are_refused_on_whatsapp(chat: Callable[..., Chat], engine
 # -- the notice, through the outbox ----------------------------------------------------------------
 
 
-@pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeTwilio]]:
-    """The fake Bot API and the fake Twilio endpoint."""
-    telegram, twilio = FakeTelegram(), FakeTwilio()
-    async with (
-        serve(telegram.app, lifespan="off") as t_url,
-        serve(twilio.app, lifespan="off") as w_url,
-    ):
-        telegram.url, twilio.url = t_url, w_url  # type: ignore[attr-defined]
-        yield telegram, twilio
-
-
 async def test_a_status_change_reaches_the_submitter_once_in_their_language_at_send_time(
     db_path: Path, fakes: tuple[FakeTelegram, FakeTwilio], catalogs: Catalogs
 ) -> None:
     telegram, twilio = fakes
-    urls = telegram.url, twilio.url  # type: ignore[attr-defined]
+    urls = telegram.url, twilio.url
     settings = both_channels(db_path, *urls, admins=frozenset({ADMIN}))
     async with running(settings) as (engine, worker):
 

@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,6 @@ from storage.database import Database
 from tests import sample_flows, stack
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
-from tests.servers import serve
 from tests.stack import both_channels
 
 TEMPLATES = stack.TEMPLATES
@@ -37,27 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API."""
-    server = FakeTelegram()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[FakeTwilio]:
-    """The fake Twilio REST endpoint."""
-    server = FakeTwilio()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
 def settings(db_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Settings:
     """Both channels, paces off unless a test sets them."""
-    return both_channels(db_path, fake.url, twilio.url)  # type: ignore[attr-defined]
+    return both_channels(db_path, fake.url, twilio.url)
 
 
 def running(settings: Settings) -> AbstractAsyncContextManager[tuple[Engine, OutboxWorker]]:
@@ -444,7 +425,7 @@ async def test_a_killed_worker_sends_nothing_acknowledged_twice(
         await queue(db, keys, renderer="numbered", lane="bulk")
     finally:
         await db.close()
-    command = [sys.executable, "-m", "tests.outbox_process", str(settings.database_path), fake.url]  # type: ignore[attr-defined]
+    command = [sys.executable, "-m", "tests.outbox_process", str(settings.database_path), fake.url]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +19,6 @@ from storage.clock import utcnow
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
-from tests.servers import serve
 from tests.stack import TEMPLATES, both_channels, running
 
 OFFICER = "telegram:2"  # OFFICERS in the test settings (tests/conftest.py)
@@ -232,18 +231,6 @@ async def test_officers_can_switch_new_question_notices_off(
 # -- across channels, through the outbox --------------------------------------------------------
 
 
-@pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeTwilio]]:
-    """The fake Bot API and the fake Twilio endpoint."""
-    telegram, twilio = FakeTelegram(), FakeTwilio()
-    async with (
-        serve(telegram.app, lifespan="off") as t_url,
-        serve(twilio.app, lifespan="off") as w_url,
-    ):
-        telegram.url, twilio.url = t_url, w_url  # type: ignore[attr-defined]
-        yield telegram, twilio
-
-
 async def until(check: Callable[[], Awaitable[bool]], seconds: float = 15.0) -> None:
     """Wait for a condition, with a deadline."""
     deadline = time.monotonic() + seconds
@@ -257,7 +244,7 @@ async def test_whatsapp_member_telegram_officer_in_each_language(
     db_path: Path, fakes: tuple[FakeTelegram, FakeTwilio], catalogs: Catalogs, locale: str
 ) -> None:
     telegram, twilio = fakes
-    urls = telegram.url, twilio.url  # type: ignore[attr-defined]
+    urls = telegram.url, twilio.url
     settings = both_channels(db_path, *urls, officers=frozenset({OFFICER}))
     async with running(settings) as (engine, _):
         user = await member(lambda k, hint: Chat(engine, k, hint), "whatsapp:+393332220001", locale)
@@ -281,7 +268,7 @@ async def test_an_answer_outside_the_window_is_held_until_the_member_writes(
     db_path: Path, fakes: tuple[FakeTelegram, FakeTwilio]
 ) -> None:
     telegram, twilio = fakes
-    urls = telegram.url, twilio.url  # type: ignore[attr-defined]
+    urls = telegram.url, twilio.url
     settings = both_channels(db_path, *urls, officers=frozenset({OFFICER}))
     async with running(settings) as (engine, _):
         user = await member(lambda k, hint: Chat(engine, k, hint), "whatsapp:+393332220002", "sq")

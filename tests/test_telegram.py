@@ -34,22 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """The fake Bot API server, serving on a free port."""
-    server = FakeTelegram()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
 def settings(db_path: Path, fake: FakeTelegram) -> Settings:
     """A Telegram deployment pointed at the fake server."""
     return Settings(
         flood_messages=10_000,  # tests send fast; flood control has its own tests
         database_path=db_path,
         telegram_bot_token=TOKEN,
-        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
+        telegram_api_base_url=fake.url,
         public_url="https://bot.example.org",
         admins=frozenset({"telegram:1"}),
     )
@@ -444,7 +435,7 @@ async def test_the_token_never_reaches_the_logs(fake: FakeTelegram, tmp_path: Pa
     env.update(
         PYTHONPATH=str(ROOT),
         TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=fake.url,  # type: ignore[attr-defined]
+        TELEGRAM_API_BASE_URL=fake.url,
         DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
         LOG_LEVEL="DEBUG",
     )
@@ -492,7 +483,7 @@ async def test_sigterm_finishes_the_update_in_flight_and_closes_the_database(
     env.update(
         PYTHONPATH=str(ROOT),
         TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=fake.url,  # type: ignore[attr-defined]
+        TELEGRAM_API_BASE_URL=fake.url,
         TELEGRAM_WEBHOOK_SECRET="s3cret",
         PUBLIC_URL="https://bot.example.org",
         DATABASE_PATH=str(tmp_path / "bot.sqlite3"),

@@ -36,16 +36,7 @@ _sids = itertools.count(1)
 
 
 @pytest.fixture
-async def fake_twilio() -> AsyncIterator[FakeTwilio]:
-    """The fake Twilio REST endpoint on a free port."""
-    server = FakeTwilio()
-    async with serve(server.app, lifespan="off") as url:
-        server.url = url  # type: ignore[attr-defined]
-        yield server
-
-
-@pytest.fixture
-def settings(db_path: Path, fake_twilio: FakeTwilio) -> Settings:
+def settings(db_path: Path, twilio: FakeTwilio) -> Settings:
     """A WhatsApp-only deployment (no Telegram token)."""
     return Settings(
         flood_messages=10_000,  # tests send fast; flood control has its own tests
@@ -54,7 +45,7 @@ def settings(db_path: Path, fake_twilio: FakeTwilio) -> Settings:
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=AUTH,
         twilio_whatsapp_from=SENDER,
-        twilio_api_base_url=fake_twilio.url,  # type: ignore[attr-defined]
+        twilio_api_base_url=twilio.url,
         twilio_template_sids=TEMPLATES,
     )
 
@@ -324,7 +315,7 @@ def test_language_hints_from_the_number() -> None:
 
 
 async def test_outbound_inside_and_outside_the_window(
-    fake_twilio: FakeTwilio, settings: Settings
+    twilio: FakeTwilio, settings: Settings
 ) -> None:
     sender = WhatsAppSender.create(settings)
     try:
@@ -337,7 +328,7 @@ async def test_outbound_inside_and_outside_the_window(
         await sender.close()
     assert inside.outcome == "sent" and len(inside.sids) == 2
     assert outside.outcome == "sent" and never.outcome == "sent"
-    first, second, notice, _ = fake_twilio.requests
+    first, second, notice, _ = twilio.requests
     assert first.account == ACCOUNT and first.auth == (ACCOUNT, AUTH)
     assert first.params["From"] == SENDER and first.params["To"] == "whatsapp:+393331112222"
     assert (first.params["Body"], second.params["Body"]) == ("first", "second")
@@ -350,7 +341,7 @@ async def test_outbound_inside_and_outside_the_window(
 
 
 async def test_outside_the_window_without_a_template(
-    fake_twilio: FakeTwilio, settings: Settings
+    twilio: FakeTwilio, settings: Settings
 ) -> None:
     from dataclasses import replace
 
@@ -360,7 +351,7 @@ async def test_outside_the_window_without_a_template(
     finally:
         await sender.close()
     assert (outcome.outcome, outcome.reason) == ("no_template", "no notice template configured")
-    assert fake_twilio.requests == []
+    assert twilio.requests == []
 
 
 @pytest.mark.parametrize(
@@ -376,9 +367,9 @@ async def test_outside_the_window_without_a_template(
     ],
 )
 async def test_error_codes_become_outcomes(
-    fake_twilio: FakeTwilio, settings: Settings, code: int, status: int, outcome: str
+    twilio: FakeTwilio, settings: Settings, code: int, status: int, outcome: str
 ) -> None:
-    fake_twilio.fail(code, status)
+    twilio.fail(code, status)
     sender = WhatsAppSender.create(settings)
     try:
         result = await sender.send("whatsapp:+393331112222", ["hello"], "it", utcnow())
