@@ -19,7 +19,8 @@ from bot.i18n import DOMAIN, LOCALES, LOCALES_DIR, placeholders
 
 PROJECT_ROOT = LOCALES_DIR.parent
 SOURCE_DIRS = ("bot", "handlers", "storage")  # never `.`: that would include .venv
-KEYWORDS = {"t": None, "N_": None, "ngettext": (1, 2)}
+# counted(singular, plural): handlers.holdings, a /mydata section that only says how many rows.
+KEYWORDS = {"t": None, "N_": None, "ngettext": (1, 2), "counted": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
 POT = "messages.pot"
 

@@ -38,6 +38,15 @@ class Holding:
     order: int = 100  # /mydata shows them in this order; /delete erases in reverse (users last)
 
 
+def counted(singular: str, plural: str) -> Describer:
+    """A section that says only how many rows there are ({n}), in the user's language."""
+
+    def describe(turn: Turn, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        return [turn.ngettext(singular, plural, len(rows))] if rows else []
+
+    return describe
+
+
 def holdings() -> list[Holding]:
     """Every holding, in the order /mydata shows them."""
     from handlers import personal_account, personal_records

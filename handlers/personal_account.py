@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.i18n import LANGUAGE_NAMES, N_
 from bot.turn import Turn
-from handlers.holdings import Holding
+from handlers.holdings import Holding, counted
 from handlers.places import country_name, zone_label
 from handlers.roles import role_name
 from storage import personal
@@ -261,17 +261,10 @@ async def export_statuses(tx: Tx, key: str, locale: str) -> list[dict[str, Any]]
     )
 
 
-def describe_statuses(turn: Turn, rows: Records) -> list[str]:
-    """How many delivery statuses are kept."""
-    if not rows:
-        return []
-    return [
-        turn.ngettext(
-            "The delivery status of {n} WhatsApp message we sent you.",
-            "The delivery statuses of {n} WhatsApp messages we sent you.",
-            len(rows),
-        )
-    ]
+describe_statuses = counted(
+    "The delivery status of {n} WhatsApp message we sent you.",
+    "The delivery statuses of {n} WhatsApp messages we sent you.",
+)
 
 
 async def erase_statuses(turn: Turn) -> None:

@@ -11,7 +11,7 @@ from bot.i18n import N_
 from bot.turn import Turn
 from handlers import event_notices
 from handlers.faq import LIBRARY
-from handlers.holdings import Holding
+from handlers.holdings import Holding, counted
 from handlers.idea_terms import status_name
 from handlers.ideas import describe as describe_idea
 from handlers.personal_account import day, when
@@ -106,17 +106,10 @@ async def export_events_created(tx: Tx, key: str, locale: str) -> list[dict[str,
     )
 
 
-def describe_events_created(turn: Turn, rows: Records) -> list[str]:
-    """How many events the user created."""
-    if not rows:
-        return []
-    return [
-        turn.ngettext(
-            "You created {n} event as an administrator.",
-            "You created {n} events as an administrator.",
-            len(rows),
-        )
-    ]
+describe_events_created = counted(
+    "You created {n} event as an administrator.",
+    "You created {n} events as an administrator.",
+)
 
 
 async def erase_events_created(turn: Turn) -> None:
@@ -200,17 +193,10 @@ async def export_officer_messages(tx: Tx, key: str, locale: str) -> list[dict[st
     )
 
 
-def describe_officer_messages(turn: Turn, rows: Records) -> list[str]:
-    """How many answers the user wrote as an officer."""
-    if not rows:
-        return []
-    return [
-        turn.ngettext(
-            "You wrote {n} message to members as an officer.",
-            "You wrote {n} messages to members as an officer.",
-            len(rows),
-        )
-    ]
+describe_officer_messages = counted(
+    "You wrote {n} message to members as an officer.",
+    "You wrote {n} messages to members as an officer.",
+)
 
 
 async def erase_officer_messages(turn: Turn) -> None:
@@ -308,17 +294,10 @@ async def export_idea_changes(tx: Tx, key: str, locale: str) -> list[dict[str, A
     )
 
 
-def describe_idea_changes(turn: Turn, rows: Records) -> list[str]:
-    """How many status changes the user made."""
-    if not rows:
-        return []
-    return [
-        turn.ngettext(
-            "You changed the status of project ideas {n} time as an administrator.",
-            "You changed the status of project ideas {n} times as an administrator.",
-            len(rows),
-        )
-    ]
+describe_idea_changes = counted(
+    "You changed the status of project ideas {n} time as an administrator.",
+    "You changed the status of project ideas {n} times as an administrator.",
+)
 
 
 async def erase_idea_changes(turn: Turn) -> None:
@@ -405,17 +384,10 @@ async def export_broadcasts(tx: Tx, key: str, locale: str) -> list[dict[str, Any
     return found
 
 
-def describe_broadcasts(turn: Turn, rows: Records) -> list[str]:
-    """How many announcements the user composed."""
-    if not rows:
-        return []
-    return [
-        turn.ngettext(
-            "You composed {n} announcement as an administrator.",
-            "You composed {n} announcements as an administrator.",
-            len(rows),
-        )
-    ]
+describe_broadcasts = counted(
+    "You composed {n} announcement as an administrator.",
+    "You composed {n} announcements as an administrator.",
+)
 
 
 async def erase_broadcasts(turn: Turn) -> None:
@@ -433,17 +405,10 @@ async def export_audit(tx: Tx, key: str, locale: str) -> list[dict[str, Any]]:
     )
 
 
-def describe_audit(turn: Turn, rows: Records) -> list[str]:
-    """How many staff actions are recorded."""
-    if not rows:
-        return []
-    return [
-        turn.ngettext(
-            "{n} action of yours as staff is in the audit log.",
-            "{n} actions of yours as staff are in the audit log.",
-            len(rows),
-        )
-    ]
+describe_audit = counted(
+    "{n} action of yours as staff is in the audit log.",
+    "{n} actions of yours as staff are in the audit log.",
+)
 
 
 async def erase_audit(turn: Turn) -> None:
