@@ -281,16 +281,7 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
 
 def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     """Messages a second, 0 meaning no limit."""
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(name, "must be a number of messages a second (0: no limit)") from None
-    if not 0 <= value <= 100_000:
-        raise ConfigError(name, "must be between 0 and 100000")
-    return value
+    return _real(env, name, default, (0, 100_000), "a number of messages a second (0: no limit)")
 
 
 def _offsets(
@@ -335,15 +326,28 @@ def _currency(env: Mapping[str, str], name: str, default: str) -> str:
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     """A number of seconds between 0.1 and a day."""
+    return _real(env, name, default, (0.1, 86_400), "a number of seconds", unit=" seconds")
+
+
+def _real(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    bounds: tuple[float, float],
+    what: str,
+    unit: str = "",
+) -> float:
+    """A number (decimals allowed) within bounds."""
     raw = env.get(name)
     if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(name, "must be a number of seconds") from None
-    if not 0.1 <= value <= 86_400:
-        raise ConfigError(name, "must be between 0.1 and 86400 seconds")
+        raise ConfigError(name, f"must be {what}") from None
+    low, high = bounds
+    if not low <= value <= high:  # also refuses nan
+        raise ConfigError(name, f"must be between {low:g} and {high:g}{unit}")
     return value
 
 

@@ -132,12 +132,9 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         channel = channels.whatsapp
         if channel is None:
             return PlainTextResponse("WhatsApp is not configured", status_code=404)
-        form = await _form(request)
+        form = await _signed_form(request, settings)
         if isinstance(form, Response):
             return form
-        url = public_url(settings, request.url.path, request.url.query)
-        if not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
-            return PlainTextResponse("forbidden", status_code=403)
         try:
             answer = await channel.answer(form)
         except Exception:
@@ -150,12 +147,9 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
         channel = channels.whatsapp
         if channel is None:
             return PlainTextResponse("WhatsApp is not configured", status_code=404)
-        form = await _form(request)
+        form = await _signed_form(request, settings)
         if isinstance(form, Response):
             return form
-        url = public_url(settings, request.url.path, request.url.query)
-        if not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
-            return PlainTextResponse("forbidden", status_code=403)
         await channel.status(form)
         return Response(status_code=204)
 
@@ -253,6 +247,17 @@ async def _form(request: Request) -> FormData | Response:
         return PlainTextResponse("not a form", status_code=400)
     pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(text, keep_blank_values=True))
     return FormData(pairs)
+
+
+async def _signed_form(request: Request, settings: Settings) -> FormData | Response:
+    """A form Twilio posted, as `_form` reads it; 403 unless Twilio's signature matches."""
+    form = await _form(request)
+    if isinstance(form, Response):
+        return form
+    url = public_url(settings, request.url.path, request.url.query)
+    if not signed(settings, url, form, request.headers.get(SIGNATURE_HEADER)):
+        return PlainTextResponse("forbidden", status_code=403)
+    return form
 
 
 def run(settings: Settings) -> None:
