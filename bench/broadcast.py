@@ -52,6 +52,7 @@ import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 
+from bench.children import finish
 from bot.broadcasts import BASE
 from bot.config import Settings
 from bot.engine import Engine
@@ -79,7 +80,6 @@ PACE = 30.0  # the pace of part (b)
 MIN_RATE = 50.0  # messages a second below which a run is called broken (bounds every wait)
 POLL = 0.02  # seconds between looks at the outbox table while waiting for it to drain
 START_TIMEOUT = 60.0  # seconds for a child process to come up
-STOP_TIMEOUT = 30.0  # seconds for a child process to exit once told
 FAKE_LIFETIME = 3600.0  # the fake server exits after this long even if never told
 BASELINE, OUTBOX = "baseline (PTB alone)", "outbox"  # the two sides of part (a)
 QUICK = {"messages": 1000, "rounds": 1, "pace_seconds": 10.0, "sizes": [1000, 10000]}
@@ -344,17 +344,6 @@ async def fake_server() -> AsyncIterator[Fake]:
             await fake.close()
     finally:
         await finish(process)
-
-
-async def finish(process: asyncio.subprocess.Process) -> None:
-    """Let a child process exit; kill it if it does not."""
-    if process.stdin is not None:
-        process.stdin.close()
-    try:
-        await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
 
 
 async def timed(fake: Fake, count: int, elapsed: float, cpu: float, before: Stats) -> Run:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bench.children import finish
 from bot import polling
 from bot.config import Settings
 from bot.runtime import CONCURRENT_UPDATES
@@ -268,17 +269,6 @@ async def run_scenario(scenario: str, users: int, messages: int) -> Result:
                 await finish(process)
         else:
             await finish(process)
-
-
-async def finish(process: asyncio.subprocess.Process) -> None:
-    """Let the load process exit; kill it if it does not."""
-    if process.stdin is not None:
-        process.stdin.close()
-    try:
-        await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
 
 
 async def main() -> None:
