@@ -89,6 +89,15 @@ class Turn:
         """Add a message to this turn's replies."""
         self.replies.append(Reply(text, title, tuple(buttons), attachment))
 
+    def refuse_files(self) -> bool:
+        """On WhatsApp, which carries no files from us, say so instead and return True."""
+        if self.channel != "whatsapp":
+            return False
+        self.reply(
+            self.t("Files cannot be sent on WhatsApp. Please export from Telegram or the console.")
+        )
+        return True
+
     def may(self, required: Roles) -> bool:
         """Whether this user holds one of the required roles (admins hold every role)."""
         return allowed(self.roles, required)

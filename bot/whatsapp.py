@@ -48,6 +48,11 @@ RATE_LIMITED = 63018
 
 # The sender's name in the notice template: "You have a new message from {{1}}. Reply to read it."
 SENDER_NAME = N_("the Ministry for Europe and Foreign Affairs")
+# In place of a file a flow attached anyway (WhatsApp replies here carry text only).
+FILE_LEFT_OUT = N_(
+    "A file goes with this message, but WhatsApp cannot carry it here:"
+    " you can get it on Telegram or in the console."
+)
 
 _HINTS = (("+355", "sq"), ("+383", "sq"), ("+39", "it"), ("+30", "el"))
 _MARKERS = "*_~`"
@@ -114,9 +119,19 @@ def escape(text: str) -> str:
 
 
 def bodies(replies: Sequence[Reply], translator: Translator) -> list[str]:
-    """Replies as WhatsApp bodies: *bold* titles, numbered options, each under 1,600 characters."""
+    """Replies as WhatsApp bodies: *bold* titles, numbered options, each under 1,600 characters.
+
+    Files are not sent on WhatsApp (flows offer a link or say so): one that still comes is not
+    dropped in silence.
+    """
+    left_out = translator.t(FILE_LEFT_OUT)
     escaped = [
-        Reply(escape(r.text), escape(r.title) if r.title else None, r.buttons, r.attachment)
+        Reply(
+            "\n\n".join(t for t in (escape(r.text), r.attachment and left_out) if t),
+            escape(r.title) if r.title else None,
+            r.buttons,
+            r.attachment,
+        )
         for r in replies
     ]
     texts = render(escaped, translator.t("Back"), lambda title: f"*{title}*")

@@ -150,7 +150,7 @@ async def take_event(turn: Turn, answer: Answer) -> Next:
         case "registrations":
             return "registrations"
         case "csv":
-            turn.reply(attachment=_export(turn, event))
+            _export(turn, event)
             return flow.again
         case "checkin" if event.status == "published":
             return "checkin"
@@ -282,14 +282,16 @@ async def take_registrations(turn: Turn, answer: Answer) -> Next:
     """The CSV, or back."""
     event = await current_event(turn)
     if answer.choice == "csv" and event is not None:
-        turn.reply(attachment=_export(turn, event))
+        _export(turn, event)
         return flow.again
     return "event"
 
 
-def _export(turn: Turn, event: Event) -> AttachmentSpec:
-    """What the CSV export needs, with its headers in the admin's language."""
-    return AttachmentSpec(
+def _export(turn: Turn, event: Event) -> None:
+    """The registrations as a CSV, its headers in the admin's language (not on WhatsApp)."""
+    if turn.refuse_files():
+        return
+    spec = AttachmentSpec(
         event_exports.CSV,
         {
             "event": event.id,
@@ -298,6 +300,7 @@ def _export(turn: Turn, event: Event) -> AttachmentSpec:
             "statuses": {s: turn.t(s) for s in event_exports.STATUSES},
         },
     )
+    turn.reply(attachment=spec)
 
 
 # -- audiences for announcements -----------------------------------------------------------------

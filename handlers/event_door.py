@@ -117,9 +117,10 @@ async def ask_links(turn: Turn) -> Next | None:
             ),
         ]
     buttons = []
-    if telegram:
+    images = turn.channel != "whatsapp"  # WhatsApp carries no files from us
+    if telegram and images:
         buttons.append(Button(turn.t("QR code for Telegram"), "telegram"))
-    if whatsapp:
+    if whatsapp and images:
         buttons.append(Button(turn.t("QR code for WhatsApp"), "whatsapp"))
     buttons.append(Button(turn.t("Back to the event"), "back"))
     turn.reply("\n".join(lines), title=turn.t("Links for the poster"), buttons=buttons)

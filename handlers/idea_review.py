@@ -131,10 +131,7 @@ async def take_list(turn: Turn, answer: Answer) -> Next:
 
 def export(turn: Turn, what: str, path: str) -> None:
     """Attach a CSV file, rendered after the commit off the event loop, headers in this language."""
-    if turn.channel == "whatsapp":
-        turn.reply(
-            turn.t("Files cannot be sent on WhatsApp. Please export from Telegram or the console.")
-        )
+    if turn.refuse_files():
         return
     day = turn.now.date().isoformat()
     if what == "skills":

@@ -45,11 +45,8 @@ Rows = list[list[object]]
 
 
 def attach(turn: Turn, renderer: str, args: Mapping[str, Any] | None = None) -> None:
-    """Attach a CSV written after the commit; WhatsApp carries no files here, so say so."""
-    if turn.channel == "whatsapp":
-        turn.reply(
-            turn.t("Files cannot be sent on WhatsApp. Please export from Telegram or the console.")
-        )
+    """Attach a CSV written after the commit (on WhatsApp, say that it cannot)."""
+    if turn.refuse_files():
         return
     stamp = {"day": turn.now.date().isoformat(), "now": to_db(turn.now)}
     turn.reply(attachment=AttachmentSpec(renderer, {**(args or {}), **stamp}))

@@ -450,6 +450,36 @@ async def test_links_and_qr_codes_for_the_poster(
     assert "QR code for Telegram" not in plain.labels
 
 
+async def test_on_whatsapp_an_admin_is_told_files_cannot_come_there(
+    db: Database, catalogs: Catalogs, settings: Settings
+) -> None:
+    phone = "whatsapp:+393330001111"
+    configured = replace(
+        settings,
+        admins=frozenset({ADMIN, phone}),
+        telegram_bot_username="diaspora_bot",
+        twilio_whatsapp_from="whatsapp:+14155238886",
+    )
+    engine = Engine(db, build_registry(), catalogs, configured)
+    event = await add_event(db)
+    boss = await member(lambda k, hint: Chat(engine, k, hint), phone, language="Italiano")
+    refusal = "Su WhatsApp non è possibile inviare file. La preghiamo di esportare da Telegram"
+    await boss.press(f"admin_event:{event}")
+    await boss.press("csv")
+    assert boss.replies[0].text.startswith(refusal)
+    assert all(r.attachment is None for r in boss.replies)
+    await boss.press("Iscrizioni")
+    await boss.press("csv")
+    assert boss.replies[0].text.startswith(refusal)
+    assert all(r.attachment is None for r in boss.replies)
+    await boss.press(f"admin_event:{event}")
+    await boss.press("links")
+    assert f"WhatsApp: https://wa.me/14155238886?text=EVENT%20{event}" in boss.last.text
+    assert not [label for label in boss.labels if "QR" in label]
+    await boss.press("whatsapp")  # not offered here: no image comes
+    assert all(r.attachment is None for r in boss.replies)
+
+
 async def test_the_bots_username_comes_from_telegram_when_not_configured(
     fake: FakeTelegram, settings: Settings
 ) -> None:

@@ -13,6 +13,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.config import Settings
+from bot.i18n import Catalogs
+from bot.messages import Attachment, Reply
 from bot.registry import Registry
 from bot.web import create_app
 from bot.whatsapp import MAX_BODY, WhatsAppSender, bodies, escape, incoming, locale_hint
@@ -292,6 +294,16 @@ def test_user_text_cannot_format_and_titles_are_bold(catalogs: object) -> None:
     link = "https://meet.example.org/j/a_b_c"  # links stay whole; the text around is escaped
     assert escape(f"_join_ at {link} now") == f"_\u200djoin_\u200d at {link} now"
     assert escape(f"{link} and {link}_") == f"{link} and {link}_"
+
+
+def test_a_file_that_still_comes_is_named_not_dropped(catalogs: Catalogs) -> None:
+    csv = Attachment("list.csv", "text/csv", b"a,b")
+    [alone, with_text] = bodies(
+        [Reply(attachment=csv), Reply("Ecco l'elenco.", attachment=csv)],
+        catalogs.translator("it"),
+    )
+    assert alone.startswith("Questo messaggio ha un file allegato, ma qui WhatsApp")
+    assert with_text.startswith("Ecco l'elenco.\n\nQuesto messaggio ha un file allegato")
 
 
 def test_language_hints_from_the_number() -> None:
