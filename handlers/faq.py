@@ -133,7 +133,10 @@ async def ask_categories(turn: Turn) -> None:
     turn.reply(
         turn.t("Choose a topic, or type your question."),
         title=turn.t("Consular help"),
-        buttons=[Button(title, f"category:{key}") for key, title in book.categories.items()],
+        buttons=[
+            *(Button(title, f"category:{key}") for key, title in book.categories.items()),
+            Button(turn.t("Main menu"), "menu", route=True),
+        ],
     )
 
 
@@ -157,7 +160,9 @@ async def ask_questions(turn: Turn) -> Next | None:
         turn.t("Choose a question, or type your own."),
         title=book.categories[category],
         buttons=[
-            Button(entry.question, f"entry:{entry.id}") for entry in book.in_category(category)
+            *(Button(entry.question, f"entry:{entry.id}") for entry in book.in_category(category)),
+            Button(turn.t("Back to the topics"), "topics"),
+            Button(turn.t("Main menu"), "menu", route=True),
         ],
     )
     return None
@@ -170,6 +175,8 @@ async def take_question(turn: Turn, answer: Answer) -> Next:
         turn.data["id"] = answer.choice.partition(":")[2]
         turn.data.pop("related", None)
         return "answer"
+    if answer.choice == "topics":
+        return "categories"
     return search(turn, answer.text)
 
 
@@ -198,6 +205,7 @@ async def show_answer(turn: Turn) -> Next | None:
             Button(turn.t("Yes, it helped"), "yes"),
             Button(turn.t("No"), "no"),
             Button(turn.t("More questions"), "more"),
+            Button(turn.t("Main menu"), "menu", route=True),
         ],
     )
     return None
@@ -212,8 +220,9 @@ async def take_feedback(turn: Turn, answer: Answer) -> Next:
         turn.data.pop("shown", None)
         return "categories"
     if answer.choice in ("yes", "no"):
-        if consent.given(turn):  # a vote is kept with the user's key: only with their agreement
-            await votes.vote(turn.db, entry_id, turn.key, answer.choice == "yes", turn.now)
+        if not consent.given(turn):  # a vote is kept with the user's key: agreement first
+            return consent.require(then="answer")
+        await votes.vote(turn.db, entry_id, turn.key, answer.choice == "yes", turn.now)
         if answer.choice == "yes":
             turn.reply(turn.t("Thank you for telling us."))
         else:

@@ -107,7 +107,7 @@ async def test_seeing_stopping_and_erasing_never_wait_for_the_new_notice(
     assert await count(db, "SELECT count(*) FROM users WHERE country IS NOT NULL") == 0
 
 
-async def test_a_vote_without_agreement_is_not_kept(
+async def test_a_vote_asks_for_agreement_first_and_is_kept_only_after_it(
     chat: Callable[..., Chat], db: Database
 ) -> None:
     user = chat("telegram:6305", hint="en")
@@ -115,9 +115,15 @@ async def test_a_vote_without_agreement_is_not_kept(
     await user.press("en")
     await user.press("later")
     await user.send("how do I renew my passport")
+    question = user.replies[0].title
+    await user.press("Yes, it helped")
+    assert user.replies[0].text.startswith("Before we store anything about you")
+    assert await count(db, "SELECT count(*) FROM faq_feedback") == 0
+    await user.press("agree")  # back to the same answer, to vote again
+    assert user.replies[0].text == "Thank you." and user.replies[1].title == question
     await user.press("Yes, it helped")
     assert user.replies[0].text == "Thank you for telling us."
-    assert await count(db, "SELECT count(*) FROM faq_feedback") == 0
+    assert await count(db, "SELECT count(*) FROM faq_feedback WHERE helpful = 1") == 1
 
 
 async def test_the_notice_says_how_to_see_and_erase_and_how_long_things_are_kept(
