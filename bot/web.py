@@ -67,7 +67,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             engine = await stack.enter_async_context(engine_for(settings, registry))
-            channels.engine = engine
+            channels.engine = app.state.engine = engine  # app.state: for checks from outside
             if settings.telegram_bot_token:
                 application = telegram_application(settings, polling=False)
                 await stack.enter_async_context(application)

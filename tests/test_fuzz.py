@@ -23,6 +23,7 @@ from bot.telegram import TelegramChannel, webhook_secret
 from bot.web import SECRET_HEADER, create_app
 from bot.whatsapp import bodies, incoming
 from storage.database import Database
+from tests import fake_telegram
 from tests.fake_telegram import FakeTelegram
 from tests.servers import serve
 
@@ -179,37 +180,85 @@ def test_any_text_renders_as_whatsapp_bodies_under_the_limit(text: str, title: s
 # -- through the web process -----------------------------------------------------------------------
 
 
+Web = tuple[httpx.AsyncClient, Settings, Database]
+
+
 @pytest.fixture
-async def web(db_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
-    """The web app with both channels, Telegram against a fake Bot API."""
-    fake = FakeTelegram()
-    async with serve(fake.app, lifespan="off") as api:
-        config = Settings(
-            database_path=db_path,
-            public_url="https://bot.example.org",
-            telegram_bot_token="123456789:AAE1bcdefghijklmnopqrstuvwxyz012345",
-            telegram_api_base_url=api,
-            twilio_account_sid="AC" + "0" * 32,
-            twilio_auth_token="1" * 32,
-            twilio_whatsapp_from="whatsapp:+14155238886",
-            flood_messages=10_000,
-        )
-        async with serve(create_app(config)) as url, httpx.AsyncClient(base_url=url) as client:
-            yield client, config
+async def web(db_path: Path, fake: FakeTelegram) -> AsyncIterator[Web]:
+    """The web app with both channels, Telegram against a fake Bot API, and its database."""
+    config = Settings(
+        database_path=db_path,
+        public_url="https://bot.example.org",
+        telegram_bot_token="123456789:AAE1bcdefghijklmnopqrstuvwxyz012345",
+        telegram_api_base_url=fake.url,
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token="1" * 32,
+        twilio_whatsapp_from="whatsapp:+14155238886",
+        flood_messages=10_000,
+    )
+    app = create_app(config)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        yield client, config, app.state.engine.db
+
+
+async def post_update(web: Web, update: dict[str, Any]) -> httpx.Response:
+    """An update as Telegram posts it, with the webhook's secret."""
+    client, config, _ = web
+    return await client.post(
+        "/telegram",
+        content=json.dumps(update),
+        headers={"content-type": "application/json", SECRET_HEADER: webhook_secret(config)},
+    )
 
 
 @FUZZ
 @given(update=telegram_shapes)
 async def test_the_telegram_webhook_answers_200_or_400_to_anything(
-    web: tuple[httpx.AsyncClient, Settings], update: dict[str, Any]
+    web: Web, update: dict[str, Any]
 ) -> None:
-    client, config = web
-    response = await client.post(
-        "/telegram",
-        content=json.dumps(update),
-        headers={"content-type": "application/json", SECRET_HEADER: webhook_secret(config)},
-    )
+    response = await post_update(web, update)
     assert response.status_code in (200, 400), response.text
+    await invariants(web[2])
+
+
+CHATS = [1, 7301, 7302]  # the admin of the settings and two members
+languages = st.sampled_from(["en", "sq", "it", "el", "de", "", "zz-ZZ"]) | st.none()
+readable_updates = st.one_of(
+    st.builds(fake_telegram.text_update, st.sampled_from(CHATS), hostile_text, languages),
+    st.builds(
+        fake_telegram.text_update,
+        st.sampled_from(CHATS),
+        st.builds(lambda s: "/" + s, st.text(min_size=1, max_size=60)),
+        languages,
+    ),
+    st.builds(
+        fake_telegram.callback_update,
+        st.sampled_from(CHATS),
+        st.text(max_size=64),  # Telegram's limit for callback data
+        st.integers(1, 2**31),
+        languages,
+    ),
+    st.builds(
+        fake_telegram.content_update,
+        st.sampled_from(CHATS),
+        st.sampled_from(["sticker", "photo", "voice", "location", "contact"]),
+        languages,
+    ),
+)
+
+
+@FUZZ
+@given(update=readable_updates)
+async def test_readable_hostile_telegram_updates_reach_the_engine_and_are_answered(
+    web: Web, fake: FakeTelegram, update: dict[str, Any]
+) -> None:
+    """Well-formed updates carrying hostile text, data and languages: each is processed (200)
+    and answered (a message, or at least the button press acknowledged), nothing breaks."""
+    before = len(fake.calls)
+    response = await post_update(web, {"update_id": next(_ids), **update})
+    assert response.status_code == 200, response.text
+    assert len(fake.calls) > before
+    await invariants(web[2])
 
 
 @FUZZ
@@ -217,9 +266,9 @@ async def test_the_telegram_webhook_answers_200_or_400_to_anything(
     form=twilio_forms, sender=st.sampled_from(["whatsapp:+393337300002", "whatsapp:+1", "", "x"])
 )
 async def test_the_whatsapp_webhook_answers_twiml_to_any_signed_form(
-    web: tuple[httpx.AsyncClient, Settings], form: dict[str, str], sender: str
+    web: Web, form: dict[str, str], sender: str
 ) -> None:
-    client, config = web
+    client, config, db = web
     fields = {**form, "From": sender, "MessageSid": f"SM{next(_ids)}"}
     signature = RequestValidator(config.twilio_auth_token).compute_signature(
         "https://bot.example.org/whatsapp", fields
@@ -229,3 +278,4 @@ async def test_the_whatsapp_webhook_answers_twiml_to_any_signed_form(
     )
     assert response.status_code == 200, response.text
     assert response.text.startswith('<?xml version="1.0" encoding="UTF-8"?><Response')
+    await invariants(db)
