@@ -188,7 +188,9 @@ class Engine:
             replies = turn.replies
             if turn.erased:  # the next message is a first contact; the replies still go out
                 return replies, False, False, turn.notified
-            exported = any(isinstance(r.attachment, AttachmentSpec) for r in replies)
+            exported = any(
+                isinstance(r.attachment, AttachmentSpec) and r.attachment.export for r in replies
+            )
             if dispatch.staff_action and (tx.total_changes > changes or exported):
                 await audit.record(tx, user.key, dispatch.staff_action, _subject(turn), now)
             dumped = turn.state.dumps()

@@ -83,6 +83,7 @@ class AttachmentSpec:
 
     renderer: str
     args: dict[str, Any] = field(default_factory=dict)
+    export: bool = False  # a file of stored records (a CSV): producing one is a staff action
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,6 +299,7 @@ def _export(turn: Turn, event: Event) -> None:
             "headers": [turn.t(h) for h in event_exports.HEADERS],
             "statuses": {s: turn.t(s) for s in event_exports.STATUSES},
         },
+        export=True,
     )
     turn.reply(attachment=spec)
 

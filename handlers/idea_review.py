@@ -174,6 +174,7 @@ def export(turn: Turn, what: str, path: str) -> None:
                 },
                 "locale": turn.locale,
             },
+            export=True,
         ),
     )
 

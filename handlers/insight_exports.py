@@ -49,7 +49,7 @@ def attach(turn: Turn, renderer: str, args: Mapping[str, Any] | None = None) -> 
     if turn.refuse_files():
         return
     stamp = {"day": turn.now.date().isoformat(), "now": to_db(turn.now)}
-    turn.reply(attachment=AttachmentSpec(renderer, {**(args or {}), **stamp}))
+    turn.reply(attachment=AttachmentSpec(renderer, {**(args or {}), **stamp}, export=True))
 
 
 async def file_reply(text: str, filename: str, header: Sequence[str], rows: Rows) -> Reply:

@@ -361,6 +361,7 @@ def csv_spec(turn: Turn, path: str, day: str) -> AttachmentSpec:
             "yes": turn.t("yes"),
             "no": turn.t("no"),
         },
+        export=True,
     )
 
 

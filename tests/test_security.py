@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,11 +15,13 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.flood import FloodGate
 from bot.i18n import Catalogs
-from bot.messages import Incoming
+from bot.messages import Attachment, Incoming
 from bot.registry import Registry, allowed
 from bot.telegram import webhook_secret
 from bot.web import MAX_BODY, SECRET_HEADER, create_app
 from handlers import build_registry
+from storage import audit
+from storage.clock import utcnow
 from storage.database import Database
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Chat
@@ -110,12 +114,45 @@ async def test_staff_actions_are_audited_and_only_admins_read_the_log(
     await admin.press("Grant a role")
     await admin.send(member.user)
     await admin.press("consular officer")
+    await admin.send("/stats")  # looking at statistics is not an action either
     rows = await engine.db.read_all("SELECT actor, action, subject FROM audit_log")
     assert [tuple(r) for r in rows] == [(ADMIN, "roles.grant_role: officer", f"key {member.user}")]
     await admin.send("/audit")
-    assert "roles.grant_role: officer" in admin.last.text and ADMIN in admin.last.text
+    assert f"{ADMIN} · Roles (grant_role: officer) · key {member.user}" in admin.last.text
     await member.send("/audit")
     assert member.replies[0].text == REFUSED
+
+
+async def test_the_audit_log_exports_in_the_admins_language_safe_for_a_spreadsheet(
+    chat: Callable[..., Chat], engine: Engine
+) -> None:
+    member = await onboarded(chat, "telegram:7101")
+    admin = await onboarded(chat, ADMIN)
+    await admin.send("/language")
+    await admin.press("Italiano")
+    await admin.press("Ruoli")
+    await admin.press("Assegna un ruolo")
+    await admin.send(member.user)
+    await admin.press("funzionario consolare")
+    async with engine.db.transaction() as tx:  # what a spreadsheet would run as a formula
+        await audit.record(tx, ADMIN, "roles.grant_key", '=HYPERLINK("http://x")', utcnow())
+    await admin.send("/audit")
+    await admin.press("Esporta in CSV")
+    [file] = [r.attachment for r in admin.replies if isinstance(r.attachment, Attachment)]
+    assert file.filename.startswith("audit-") and file.media_type == "text/csv"
+    table = list(csv.reader(io.StringIO(file.data.decode("utf-8-sig"))))
+    assert table[0] == ["Ora (UTC)", "Chi", "Sezione del bot", "Azione", "Riguardo a"]
+    rows = await engine.db.read_all("SELECT count(*) FROM audit_log")
+    assert len(table) - 1 == rows[0][0] >= 1
+    assert [row[1:4] for row in table[1:]] == [
+        [ADMIN, "Ruoli", "grant_role: officer"],
+        [ADMIN, "Ruoli", "grant_key"],
+        [ADMIN, "Registro delle attività", "list: csv"],  # the export itself, recorded first
+    ]
+    cells = [cell for row in table[1:] for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    exported = await engine.db.read_all("SELECT action FROM audit_log WHERE action LIKE 'audit.%'")
+    assert [r[0] for r in exported] == ["audit.list: csv"]  # the export itself is recorded
 
 
 async def test_a_flooding_user_is_asked_once_to_slow_down_then_ignored(
