@@ -10,6 +10,7 @@ are, that the entry's own words match, fuzzily. Below MIN_COVERAGE nothing match
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -21,6 +22,9 @@ from rapidfuzz import fuzz, process
 
 from bot.i18n import normalize
 from handlers.faq_content import Book
+
+# bm25s sets its logger to DEBUG on import, whatever LOG_LEVEL says: back to the usual level.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Tuned on bench/faq_labelled.json (README, "Consular answers"): below it, "no good answer".
 MIN_COVERAGE = 0.5

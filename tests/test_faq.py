@@ -193,3 +193,11 @@ async def test_the_admin_can_reload_the_faq_and_others_cannot(chat: Callable[...
 
 def test_the_threshold_is_a_share() -> None:
     assert 0 < MIN_COVERAGE < 1
+
+
+def test_the_search_library_does_not_log_at_debug_whatever_the_level() -> None:
+    import logging
+
+    import handlers.faq_search  # noqa: F401  (bm25s, imported there, sets DEBUG on import)
+
+    assert not logging.getLogger("bm25s").isEnabledFor(logging.INFO)
