@@ -13,7 +13,9 @@ from pathlib import Path
 
 from bot import config, data_requests, polling, runtime, web
 from bot.console import ConsoleChannel, ConsoleSender
+from bot.i18n import CatalogError, Catalogs
 from bot.messages import is_user_key
+from handlers import faq_content
 from storage import backups, personal
 from storage.database import StorageError
 
@@ -64,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config.ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    lacking = missing_files()
+    if lacking is not None:
+        print(f"installation error: {lacking}", file=sys.stderr)
+        return EXIT_USAGE
     if command == "console" and "LOG_LEVEL" not in os.environ:
         # The console is a conversation: start-up chatter would interleave with the replies.
         settings = replace(settings, log_level="WARNING")
@@ -99,6 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
+
+
+def missing_files() -> str | None:
+    """What the code cannot find beside it (the catalogs, the FAQ), said before anything runs:
+    an install that left locales/ behind would otherwise speak English and fail at the FAQ."""
+    try:
+        Catalogs()
+        faq_content.load(faq_content.FAQ_DIR)
+    except (CatalogError, faq_content.FaqError) as exc:
+        return str(exc)
+    return None
 
 
 def maintain(command: str, settings: config.Settings, path: Path) -> int:

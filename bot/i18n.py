@@ -132,11 +132,18 @@ class Catalogs:
         return [self._translators[locale] for locale in LOCALES]
 
 
+class CatalogError(Exception):
+    """A language catalog is not where the code looks for it."""
+
+
 def _load(root: Path, locale: str) -> Translations:
-    """Compile a .po file in memory; a missing file means the English source strings."""
+    """Compile a .po file in memory; a missing one stops the start (it would mean English)."""
     po = root / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.is_file():
-        return Translations()
+        raise CatalogError(
+            f"{po}: no such catalog (locales/ sits beside bot/: run the bot from its source"
+            " folder, installed with pip install -e)"
+        )
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=locale, domain=DOMAIN)
     buffer = io.BytesIO()

@@ -123,6 +123,24 @@ def test_clean_checkout_without_compiled_catalogs_speaks_greek(tmp_path: Path) -
     assert not list(checkout.rglob("*.mo"))  # nothing was compiled to disk either
 
 
+def test_an_install_without_its_locales_refuses_to_start(tmp_path: Path) -> None:
+    """As a wheel installed outside the source folder would be: no catalogs, no FAQ."""
+    installed = tmp_path / "site-packages"
+    for folder in ("bot", "handlers", "storage"):
+        shutil.copytree(ROOT / folder, installed / folder, ignore=shutil.ignore_patterns("*.pyc"))
+    done = run("--db", str(tmp_path / "x.sqlite3"), stdin="3\n", cwd=tmp_path, root=installed)
+    assert done.returncode == 2
+    assert done.stderr.startswith("installation error: ")
+    assert "messages.po: no such catalog" in done.stderr and "pip install -e" in done.stderr
+    assert not (tmp_path / "x.sqlite3").exists()  # refused before anything was created
+    (installed / "locales").mkdir()
+    for locale in ("sq", "it", "el", "en"):  # the catalogs, but still no FAQ
+        shutil.copytree(ROOT / "locales" / locale, installed / "locales" / locale)
+    done = run("--db", str(tmp_path / "x.sqlite3"), stdin="3\n", cwd=tmp_path, root=installed)
+    assert done.returncode == 2
+    assert done.stderr.startswith("installation error: ") and "sq.json" in done.stderr
+
+
 TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
 
 
