@@ -83,7 +83,8 @@ def update(root: Path = PROJECT_ROOT, locales_dir: Path = LOCALES_DIR) -> None:
                     message.string = message.id
                     message.flags.discard("fuzzy")
         write(path, catalog)
-        print(f"{path}: {sum(1 for m in catalog if m.id and not _complete(m))} to translate")
+        waiting = sum(1 for m in catalog if m.id and (m.fuzzy or not _complete(m)))
+        print(f"{path}: {waiting} to translate (fuzzy ones included)")
 
 
 def compile_all(locales_dir: Path = LOCALES_DIR) -> None:

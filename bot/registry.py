@@ -57,6 +57,7 @@ class Word:
 
     word: str
     route: str
+    meaning: str = ""  # what it does, for /help (marked with N_); empty: not listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,10 @@ class Registry:
     def commands_for(self, roles: Roles) -> list[Command]:
         """The commands a user with these roles may use."""
         return [c for c in self.commands if allowed(roles, c.roles | self._route_roles(c.route))]
+
+    def words_for(self, roles: Roles) -> list[Word]:
+        """The global words a user with these roles may use."""
+        return [w for w in self.words if allowed(roles, self._route_roles(w.route))]
 
     def command(self, name: str) -> Command | None:
         """A command by its name."""

@@ -42,5 +42,5 @@ async def take_language(turn: Turn, answer: Answer) -> Next:
 FEATURE = Feature(
     flows=[flow],
     commands=[Command("language", N_("Change the language"), "language", call=True)],
-    words=[Word(N_("language"), "language")],
+    words=[Word(N_("language"), "language", N_("change the language"))],
 )

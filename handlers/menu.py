@@ -53,8 +53,11 @@ async def show_help(turn: Turn) -> Next:
         turn.t("{word} – the main menu", word=turn.t("menu")),
         turn.t("{word} – the previous question", word=turn.t("back")),
         turn.t("{word} – stop what you are doing", word=turn.t("cancel")),
-        turn.t("{word} – change the language", word=turn.t("language")),
-        turn.t("{word} – this help", word=turn.t("help")),
+        *(
+            f"{turn.t(w.word)} – {turn.t(w.meaning)}"
+            for w in turn.registry.words_for(turn.roles)
+            if w.meaning
+        ),
         "",
         turn.t("Where I offer numbered options, type the number; 0 goes back."),
     ]
@@ -80,5 +83,5 @@ FEATURE = Feature(
         Command("help", N_("What I understand"), "help", call=True),
         Command("whoami", N_("Your key and role"), "whoami", call=True),
     ],
-    words=[Word(N_("help"), "help")],
+    words=[Word(N_("help"), "help", N_("this help"))],
 )

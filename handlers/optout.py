@@ -45,5 +45,8 @@ async def opt_in(turn: Turn) -> Next:
 FEATURE = Feature(
     flows=[stop, start],
     commands=[Command("stop", N_("Stop every message we send on our own"), "optout", call=True)],
-    words=[Word(STOP_WORD, "optout"), Word(START_WORD, "optin")],
+    words=[
+        Word(STOP_WORD, "optout", N_("stop every message we send on our own")),
+        Word(START_WORD, "optin", N_("turn those messages back on")),
+    ],
 )

@@ -264,3 +264,24 @@ async def test_back_from_the_consent_question_returns_to_settings(
 
 def test_database_path_fixture_is_fresh(db_path: Path) -> None:
     assert not db_path.exists()
+
+
+@pytest.mark.parametrize("locale", ["sq", "it", "el", "en"])
+async def test_help_lists_the_registrys_words_in_each_language(
+    chat: Callable[..., Chat], catalogs: Catalogs, locale: str
+) -> None:
+    member = chat(f"telegram:21{len(locale)}{ord(locale[0])}")
+    await member.send("/start")
+    await member.press(LANGUAGE_NAMES[locale])
+    await member.press(AGREE[locale])
+    t = catalogs.translator(locale).t
+    await member.send(t("help"))  # the word, in the member's language
+    text = member.replies[0].text
+    for word, meaning in [
+        ("STOP", "stop every message we send on our own"),
+        ("START", "turn those messages back on"),
+        ("language", "change the language"),
+        ("help", "this help"),
+    ]:
+        assert f"{t(word)} – {t(meaning)}" in text
+    assert "/stats" not in text  # an admin's command, not a member's
