@@ -82,11 +82,14 @@ def notice(turn: Turn) -> str:
     return "\n\n".join(
         [
             turn.t(
-                "What we store: the language you choose and, if you give them, your country and"
-                " city of residence and your time zone; what you send us through this chat (event"
-                " sign-ups, questions for the consular officers and their answers, project ideas"
-                " with the contact you give, unfinished drafts, your skills profile, your votes on"
-                " answers); your announcement setting; and the messages we are to send you."
+                "What we store: your Telegram user number or WhatsApp phone number (so that we can"
+                " reply) and when you last wrote to us; the language you choose and, if you give"
+                " them, your country and city of residence and your time zone; what you send us"
+                " through this chat (event sign-ups, questions for the consular officers and their"
+                " answers, project ideas with the contact you give, unfinished drafts, your skills"
+                " profile, your votes on answers); your announcement setting and whether you sent"
+                " {stop}; and the messages we are to send you.",
+                stop=turn.t(STOP_WORD),
             ),
             turn.t(
                 "Why: to answer you, to remind you of events you signed up for and, if you wish, to"

@@ -141,5 +141,8 @@ async def test_the_notice_says_how_to_see_and_erase_and_how_long_things_are_kept
         "messages we sent you: 90 days",
         "deletes your questions to the officers with their answers",
         "STOP",
+        "your Telegram user number or WhatsApp phone number",
+        "when you last wrote to us",
+        "whether you sent STOP",
     ):
         assert part in text, part
