@@ -22,6 +22,9 @@ LOCALES = ("sq", "it", "el", "en")
 LANGUAGE_NAMES = {"sq": "Shqip", "it": "Italiano", "el": "Ελληνικά", "en": "English"}
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+# CLDR gives Albanian a 12-hour clock ("6:30 m.d."); notices, timetables and people in Albania
+# and Kosovo write 18:30, so its short times use the 24-hour skeleton, still formatted by Babel.
+CLOCK_24 = frozenset({"sq"})
 
 
 def N_(message: str) -> str:
@@ -93,8 +96,7 @@ class Translator:
         """Weekday, date and time as read in a time zone: "sab 28 mar 2026, 18:30"."""
         tz = ZoneInfo(zone) if isinstance(zone, str) else zone
         day = format_skeleton("yMMMEd", moment, tzinfo=tz, locale=self.locale)
-        time = format_time(moment, "short", tzinfo=tz, locale=self.locale)
-        return str(self._babel.datetime_formats["medium"]).format(time, day)
+        return str(self._babel.datetime_formats["medium"]).format(self.time(moment, tz), day)
 
     def date(
         self,
@@ -110,6 +112,8 @@ class Translator:
     def time(self, moment: dt.datetime, zone: str | dt.tzinfo, width: str = "short") -> str:
         """A time of day as read in a time zone."""
         tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+        if width == "short" and self.locale in CLOCK_24:
+            return str(format_skeleton("Hm", moment, tzinfo=tz, locale=self.locale))
         return str(format_time(moment, width, tzinfo=tz, locale=self.locale))
 
     def number(self, value: float) -> str:

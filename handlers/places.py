@@ -13,6 +13,9 @@ from bot.i18n import LOCALES, normalize
 
 # The countries offered first: where most Albanians abroad live, then home.
 COUNTRIES = ("IT", "GR", "US", "GB", "DE", "CH", "AL", "XK")
+# Kosovo keeps Europe/Belgrade's time (the tz database has no zone of its own): named without
+# its city, which would read "Belgrade" to a user in Prishtina.
+UNNAMED_CITY = frozenset({"Europe/Belgrade"})
 
 # CLDR lists no zone for Kosovo, and dozens for the USA or Canada: these are the ones people
 # live by.
@@ -92,6 +95,8 @@ def zone_label(zone: str, locale: str) -> str:
     """A zone's everyday name, with its main city: "Ora e Evropës Qendrore (Romë)"."""
     tz = ZoneInfo(zone)
     name = get_timezone_name(tz, "long", locale=locale, zone_variant="generic")
+    if zone in UNNAMED_CITY:
+        return name
     city = Locale.parse(locale).time_zones.get(zone, {}).get("city")
     city = city or zone.rsplit("/", 1)[-1].replace("_", " ")  # CLDR omits it where it is the id
     return f"{name} ({city})"

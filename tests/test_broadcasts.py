@@ -411,7 +411,9 @@ async def test_the_preview_counts_notices_against_todays_cap(
     await add_people(db, people, now)
     async with db.transaction() as tx:  # two were told today already: no second notice for them
         for person in people[:2]:
-            await users.update(tx, person.key, notice_sent_at=now - timedelta(hours=1))
+            # midnight UTC: "today" whenever the test runs (an hour ago is yesterday at 00:30)
+            today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            await users.update(tx, person.key, notice_sent_at=today)
     engine = Engine(
         db, build_registry(), catalogs, replace(settings, whatsapp_daily_template_cap=6)
     )

@@ -253,7 +253,7 @@ async def test_sign_up_after_the_deadline_or_for_a_cancelled_event_gets_a_clear_
 @pytest.mark.parametrize(
     ("locale", "before", "after", "new_york"),
     [
-        ("sq", "sht, 28 mar 2026, 6:30\u202fm.d.", "die, 29 mar 2026, 6:30\u202fm.d.", "12:30"),
+        ("sq", "sht, 28 mar 2026, 18:30", "die, 29 mar 2026, 18:30", "12:30"),
         ("it", "sab 28 mar 2026, 18:30", "dom 29 mar 2026, 18:30", "12:30"),
         ("el", "Σάβ 28 Μαρ 2026, 6:30\u202fμ.μ.", "Κυρ 29 Μαρ 2026, 6:30\u202fμ.μ.", "12:30"),
         ("en", "Sat, Mar 28, 2026, 6:30\u202fPM", "Sun, Mar 29, 2026, 6:30\u202fPM", "12:30"),

@@ -45,7 +45,7 @@ def test_placeholders_and_numbers_follow_the_locale(catalogs: Catalogs) -> None:
 BEFORE = datetime(2026, 3, 28, 17, 30, tzinfo=UTC)
 AFTER = datetime(2026, 3, 30, 17, 30, tzinfo=UTC)
 EXPECTED = {
-    "sq": ("sht, 28 mar 2026, 6:30\u202fm.d.", "hën, 30 mar 2026, 7:30\u202fm.d."),
+    "sq": ("sht, 28 mar 2026, 18:30", "hën, 30 mar 2026, 19:30"),
     "it": ("sab 28 mar 2026, 18:30", "lun 30 mar 2026, 19:30"),
     "el": ("Σάβ 28 Μαρ 2026, 6:30\u202fμ.μ.", "Δευ 30 Μαρ 2026, 7:30\u202fμ.μ."),
     "en": ("Sat, Mar 28, 2026, 6:30\u202fPM", "Mon, Mar 30, 2026, 7:30\u202fPM"),
@@ -74,3 +74,12 @@ def test_normalize_folds_case_accents_and_symbols() -> None:
 def test_placeholders() -> None:
     assert placeholders("{a} and {b:>3} and {{literal}}") == {"a", "b"}
     assert placeholders("broken {") == {"<malformed>"}
+
+
+def test_kosovo_time_is_not_named_after_belgrade() -> None:
+    from handlers.places import zone_label, zones_for
+
+    [zone] = zones_for("XK")
+    assert zone_label(zone, "sq") == "Ora e Evropës Qendrore"
+    assert all("Beog" not in zone_label(zone, locale) for locale in ("sq", "it", "el", "en"))
+    assert zone_label("Europe/Rome", "sq") == "Ora e Evropës Qendrore (Romë)"
