@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.console import ConsoleChannel
 from bot.engine import Engine
 from bot.flood import FloodGate
 from bot.i18n import Catalogs
-from bot.messages import Attachment, Incoming
+from bot.messages import Attachment, Incoming, Reply, safe_filename
 from bot.registry import Registry, allowed
 from bot.telegram import webhook_secret
 from bot.web import MAX_BODY, SECRET_HEADER, create_app
@@ -153,6 +157,82 @@ async def test_the_audit_log_exports_in_the_admins_language_safe_for_a_spreadshe
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
     exported = await engine.db.read_all("SELECT action FROM audit_log WHERE action LIKE 'audit.%'")
     assert [r[0] for r in exported] == ["audit.list: csv"]  # the export itself is recorded
+
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
+
+
+def is_safe_name(name: str) -> bool:
+    """Letters, digits, `.`, `_`, `-`; no dot or dash first, no dot last; 1 to 100 characters."""
+    return SAFE_NAME.fullmatch(name) is not None and not name.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("hostile", "safe"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\Windows\\System32\\cmd.exe", "cmd.exe"),
+        ("C:\\Users\\ana\\report.csv", "report.csv"),
+        ("/var/lib/bot/data/bot.sqlite3", "bot.sqlite3"),
+        ("..", "attachment"),
+        ("../..", "attachment"),
+        ("...", "attachment"),
+        ("./", "attachment"),
+        ("", "attachment"),
+        ("   ", "attachment"),
+        ("\x00\x07\x1b", "attachment"),
+        ("名前", "attachment"),  # nothing left that a file system reads the same everywhere
+        (".bashrc", "bashrc"),  # no hidden file
+        ("..hidden.txt", "hidden.txt"),
+        ("-rf", "rf"),  # no option to a command run over the folder
+        ("--help.txt", "help.txt"),
+        ("a\x00b\nc\r\td.csv", "a_b_c_d.csv"),  # control characters
+        ("\x1b[31mred.txt", "31mred.txt"),  # a terminal escape
+        ("\u202egnp.exe", "gnp.exe"),  # a right-to-left override
+        ("$(reboot);rm -rf ~.csv", "reboot_rm_-rf_.csv"),
+        ("Réunion à Tirana 2027.ics", "R_union_Tirana_2027.ics"),
+        ("event-42.ics", "event-42.ics"),  # a name the bot makes itself is kept
+        ("registrations-event-7.csv", "registrations-event-7.csv"),
+    ],
+)
+def test_hostile_file_names_become_safe_names(hostile: str, safe: str) -> None:
+    assert safe_filename(hostile) == safe
+    assert is_safe_name(safe_filename(hostile))
+
+
+def test_very_long_file_names_are_cut_to_a_safe_length() -> None:
+    assert safe_filename("x" * 300 + ".csv") == "x" * 100
+    assert safe_filename("a" * 99 + ".csv") == "a" * 99  # no dot left at the end
+    assert safe_filename("../" * 500 + "b" * 150) == "b" * 100
+    assert safe_filename("." * 150 + "c" * 150) == "c" * 100
+    assert all(is_safe_name(safe_filename(n)) for n in ("y" * 5000, "-" * 200 + "z", "é" * 300))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_file_name_becomes_a_safe_name(name: str) -> None:
+    cleaned = safe_filename(name)
+    assert is_safe_name(cleaned), (name, cleaned)
+    assert cleaned not in (".", "..")
+
+
+async def test_the_console_saves_an_attachment_only_inside_its_folder(
+    engine: Engine, tmp_path: Path
+) -> None:
+    root = tmp_path / "out"  # the database lives in tmp_path/data
+    files = root / "deep" / "files"
+    out = io.StringIO()
+    console = ConsoleChannel(engine, "console:ana", out, interactive=False, files=files)
+    for name in ("../../../escaped.sh", "..\\..\\escaped.bat", "/tmp/escaped.txt", ".."):
+        await console.show([Reply("a file", attachment=Attachment(name, "text/plain", b"x"))])
+    saved = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert saved == [
+        "deep/files/attachment",
+        "deep/files/escaped.bat",
+        "deep/files/escaped.sh",
+        "deep/files/escaped.txt",
+    ]
+    assert f"📎 {files / 'escaped.sh'}" in out.getvalue()
 
 
 async def test_a_flooding_user_is_asked_once_to_slow_down_then_ignored(
