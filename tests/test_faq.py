@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -236,7 +236,7 @@ async def test_weak_matches_are_not_offered_as_related_questions(
 
 
 @pytest.fixture
-def faq_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def faq_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The FAQ files copied to tmp_path and read from there; the content in use comes back after.
 
     The real files are never written: the library is pointed at the copy (its `root`).
@@ -247,7 +247,7 @@ def faq_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(LIBRARY, "root", folder)
     monkeypatch.setattr(LIBRARY, "_books", LIBRARY._books)  # put back after the test
     monkeypatch.setattr(LIBRARY, "_index", LIBRARY._index)
-    yield folder
+    return folder
 
 
 async def test_a_broken_faq_file_is_reported_to_the_admin_and_the_content_in_use_stays(

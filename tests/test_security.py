@@ -27,6 +27,7 @@ from handlers import build_registry
 from storage import audit
 from storage.clock import utcnow
 from storage.database import Database
+from tests.event_fixtures import add_event
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Chat
 from tests.servers import serve
@@ -125,6 +126,58 @@ async def test_staff_actions_are_audited_and_only_admins_read_the_log(
     assert f"{ADMIN} · Roles (grant_role: officer) · key {member.user}" in admin.last.text
     await member.send("/audit")
     assert member.replies[0].text == REFUSED
+
+
+async def test_claims_answers_capacity_changes_and_exports_are_audited_once_each(
+    chat: Callable[..., Chat], engine: Engine, db: Database
+) -> None:
+    member = await onboarded(chat, "telegram:7102")
+    officer = await onboarded(chat, OFFICER)
+    admin = await onboarded(chat, ADMIN)
+    await member.send("/ask")  # a member's own question: no staff action
+    await member.send("How do I renew my passport from Milan?")
+    await member.press("skip")
+    await member.press("send")
+    await officer.send("/questions")  # looking is no action
+    await officer.press("officer-question:1")
+    await admin.press("officer-question:1")
+    await officer.press("Claim it")
+    await admin.press("Claim it")  # too late: nothing changes, nothing is recorded
+    assert admin.replies[0].text == f"Someone else claimed it first ({OFFICER})."
+    await officer.press("Answer")
+    await officer.send("Book an appointment on e-Albania.")
+    assert officer.replies[0].text.startswith("Sent to the member of Q-")
+
+    event = await add_event(db, capacity=3)
+    await member.press(f"event:{event}")
+    await member.press("signup")
+    await member.send("2")  # the member and two guests: every seat
+    await admin.press(f"admin_event:{event}")
+    await admin.press("Change capacity")
+    await admin.send("2")  # below the seats taken: refused, nothing recorded
+    assert admin.replies[0].text.startswith("You cannot set 2 seats: 3 are already taken.")
+    await admin.send("5")
+    assert admin.replies[0].text == "Capacity: 5."
+    await admin.press("Registrations")
+    await admin.press("csv")
+    assert [r.attachment for r in admin.replies if isinstance(r.attachment, Attachment)]
+
+    rows = await engine.db.read_all("SELECT actor, action, subject, at FROM audit_log ORDER BY id")
+    assert [tuple(r)[:3] for r in rows] == [
+        (OFFICER, "questions.show: claim", "id 1"),
+        (OFFICER, "questions.write: text", "id 1"),
+        (ADMIN, "manage.capacity: text", f"event {event}"),
+        (ADMIN, "manage.registrations: csv", f"event {event}"),
+    ]
+    assert all(r["at"] for r in rows)
+    await admin.send("/audit")  # newest first, each part named in the admin's words
+    lines = [line.split(" · ", 1)[1] for line in admin.last.text.splitlines()]
+    assert lines == [
+        f"{ADMIN} · Manage events (registrations: csv) · event {event}",
+        f"{ADMIN} · Manage events (capacity: text) · event {event}",
+        f"{OFFICER} · Questions to answer (write: text) · id 1",
+        f"{OFFICER} · Questions to answer (show: claim) · id 1",
+    ]
 
 
 async def test_the_audit_log_exports_in_the_admins_language_safe_for_a_spreadsheet(
