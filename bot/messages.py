@@ -30,9 +30,14 @@ _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_filename(name: str) -> str:
-    """A file name with no path, no leading dot and nothing a file system or shell reads oddly."""
-    cleaned = _UNSAFE_FILENAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip("._")
-    return cleaned[:100] or "attachment"
+    """A file name with no path, no leading dot and nothing a file system or shell reads oddly.
+
+    No leading dash either (a command would take it for an option), and no trailing dot once
+    shortened to 100 characters (Windows drops it).
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE_FILENAME.sub("_", base).lstrip("._-")[:100].rstrip("._")
+    return cleaned or "attachment"
 
 
 def channel_of(key: str) -> str:

@@ -48,14 +48,16 @@ def _months() -> dict[str, int]:
 _WORD = r"([^\W\d_]+)\.?"
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(?<![\d:])(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?![\d:])")
-_DAY_MONTH = re.compile(r"(?<![\d:.])(\d{1,2})\.?\s+" + _WORD + r"(?:\s+(\d{4}))?")
+_DAY_MONTH = re.compile(r"(?<![\d:.])(\d{1,2})\.?\s+" + _WORD + r"(?:,?\s+(\d{4}))?")
 _MONTH_DAY = re.compile(_WORD + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?(?![\d:.])")
 _TIME = re.compile(
     r"(?<![\d.:])(\d{1,2})(?:[:.h](\d{2}))?\s*"
-    r"(a\.?\s?m\.?|p\.?\s?m\.?|π\.?\s?μ\.?|μ\.?\s?μ\.?|p\.?\s?d\.?|m\.?\s?d\.?|e\s+pasdites)?"
+    r"(a\.?\s?m\.?|p\.?\s?m\.?|π\.?\s?μ\.?|μ\.?\s?μ\.?|p\.?\s?d\.?|m\.?\s?d\.?"
+    r"|e\s+pasdites|e\s+paradites)?"
     r"(?![\d.:])"
 )
-_AFTERNOON = ("p", "μ", "m", "e")  # pm, μ.μ., m.d. (Albanian: mbasdite), e pasdites
+# pm, μ.μ., m.d. and e pasdites (Albanian: mbasdite, afternoon); p.d. is paradite, the morning
+_AFTERNOON = frozenset({"pm", "μμ", "md", "epasdites"})
 
 
 def _date(text: str, today: date) -> tuple[date | None, str, bool]:
@@ -107,7 +109,7 @@ def _time(text: str) -> tuple[time | None, bool]:
         if marker is not None:
             if not 1 <= hour <= 12:
                 return None, True
-            afternoon = marker[0] in _AFTERNOON
+            afternoon = re.sub(r"[.\s]", "", marker) in _AFTERNOON
             hour = hour % 12 + (12 if afternoon else 0)
         if hour > 23 or minute > 59:
             return None, True

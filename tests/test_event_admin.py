@@ -6,8 +6,9 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,10 +20,10 @@ from bot.messages import Attachment
 from bot.outbox import OutboxWorker
 from bot.runtime import engine_for, telegram_application
 from bot.telegram import configure
-from handlers import build_registry, event_exports
+from handlers import build_registry, event_exports, event_views, when
 from handlers.places import zone_label
 from storage import events, users
-from storage.clock import utcnow
+from storage.clock import to_db, utcnow
 from storage.database import Database
 from tests.event_fixtures import add_event, member, rows
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
@@ -161,6 +162,140 @@ async def test_guided_creation_in_each_language_refuses_bad_input(
             (locale, "Takim · Incontro · Συνάντηση", ""),
         ]
     )
+
+
+# Month names typed in each language, read in Rome on a day before 28 March 2027, the Sunday the
+# clocks go forward (at 2:00): 18:30 that evening is 16:30 UTC, 18:30 the day before 17:30 UTC.
+TYPED_NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "local_time"),
+    [
+        # Italian
+        ("28 marzo 2027 ore 18:30", "2027-03-28 18:30"),
+        ("domenica 28 Marzo 2027 alle 18.30", "2027-03-28 18:30"),
+        ("28 mar. 2027, 18h30", "2027-03-28 18:30"),
+        ("3 ott 2027 9:15", "2027-10-03 09:15"),
+        ("4 dicembre 2027 ore 21:00", "2027-12-04 21:00"),
+        ("28 marzo 18:30", "2027-03-28 18:30"),  # no year: the next 28 March
+        # Albanian (ë typed or not; p.d. is the morning, m.d. and e pasdites the afternoon)
+        ("28 mars 2027 ora 18:30", "2027-03-28 18:30"),
+        ("e diel, 28 mars 2027, 6:30 m.d.", "2027-03-28 18:30"),
+        ("28 nëntor 2027 ora 18.30", "2027-11-28 18:30"),
+        ("28 nentor 2027 18:30", "2027-11-28 18:30"),
+        ("15 gush 2027 8 e pasdites", "2027-08-15 20:00"),
+        ("4 dhjetor 2027 ora 9:00 p.d.", "2027-12-04 09:00"),
+        ("1 maj 2027 ora 8 e paradites", "2027-05-01 08:00"),
+        # Greek (genitive and nominative, with or without tonos, capitals, abbreviations)
+        ("28 Μαρτίου 2027 6:30 μμ", "2027-03-28 18:30"),
+        ("Κυριακή 28 Μαρτίου 2027, στις 18:30", "2027-03-28 18:30"),
+        ("28 μαρτιου 2027 18:30", "2027-03-28 18:30"),
+        ("28 Μάρτιος 2027 6:30 μ.μ.", "2027-03-28 18:30"),
+        ("3 Οκτ 2027 9:15 π.μ.", "2027-10-03 09:15"),
+        ("4 ΔΕΚΕΜΒΡΙΟΥ 2027 21:00", "2027-12-04 21:00"),
+        ("28 Μαΐου 2027 18:30", "2027-05-28 18:30"),
+        # English (month first or day first)
+        ("March 28, 2027 6:30 pm", "2027-03-28 18:30"),
+        ("Sunday, March 28, 2027 at 6:30 PM", "2027-03-28 18:30"),
+        ("Mar 28th, 2027 at 6:30 p.m.", "2027-03-28 18:30"),
+        ("28 March 2027 18:30", "2027-03-28 18:30"),
+        ("28 March, 2028 18:30", "2028-03-28 18:30"),  # the year after the comma counts
+        ("Aug. 15th, 2027 at 8 PM", "2027-08-15 20:00"),
+        ("October 3, 2027 9:15 am", "2027-10-03 09:15"),
+        ("March 27, 2027 12 am", "2027-03-27 00:00"),
+    ],
+)
+def test_dates_with_month_names_in_each_language(typed: str, local_time: str) -> None:
+    reading = when.read(typed, "Europe/Rome", TYPED_NOW)
+    expected = datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo("Europe/Rome"))
+    assert reading.problem is None, (typed, reading.problem)
+    assert reading.moment == expected.astimezone(UTC), typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("31 febbraio 2027 ore 18:00", "bad_date"),
+        ("31 aprile 2027 ore 18:00", "bad_date"),
+        ("28 marzo 2027 ore 25:00", "bad_date"),
+        ("28 marzo 2027 ore 18:75", "bad_date"),
+        ("30 shkurt 2027 ora 18:00", "bad_date"),
+        ("31 prill 2027 6:30 m.d.", "bad_date"),
+        ("30 Φεβρουαρίου 2027 18:00", "bad_date"),
+        ("28 Μαρτίου 2027 13:30 μ.μ.", "bad_date"),  # no 13 in the afternoon
+        ("February 29, 2027 6 pm", "bad_date"),  # 2027 is no leap year
+        ("April 31, 2027 6:30 pm", "bad_date"),
+        ("28 marzo 2027 ore 2:30", "gap"),  # the clocks jump from 2:00 to 3:00 that night
+        ("28 Μαρτίου 2027", "no_time"),
+        ("March 28", "no_time"),
+        ("Marchember 28, 2027 18:30", "unreadable"),
+    ],
+)
+def test_corrupt_dates_with_month_names_are_refused_with_the_reason(
+    typed: str, problem: str
+) -> None:
+    assert when.read(typed, "Europe/Rome", TYPED_NOW) == when.Reading(problem=problem)
+
+
+def test_a_leap_day_with_a_month_name_is_read() -> None:
+    reading = when.read("29 febbraio 2028 ore 18:00", "Europe/Rome", TYPED_NOW)
+    assert reading.moment == datetime(2028, 2, 29, 17, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("locale", "corrupt", "start", "end"),
+    [
+        ("it", "31 febbraio {year} ore 18:00", "28 marzo {year} ore 18:30", "21.00"),
+        ("sq", "30 shkurt {year} ora 18:00", "28 mars {year} ora 6:30 m.d.", "9 e pasdites"),
+        ("el", "30 Φεβρουαρίου {year} 18:00", "28 Μαρτίου {year} 6:30 μμ", "9:00 μ.μ."),
+        ("en", "February 30, {year} 6 pm", "March 28, {year} 6:30 pm", "9 pm"),
+    ],
+)
+async def test_an_admin_moves_an_event_with_a_month_name_in_their_language(
+    chat: Callable[..., Chat],
+    db: Database,
+    catalogs: Catalogs,
+    locale: str,
+    corrupt: str,
+    start: str,
+    end: str,
+) -> None:
+    i18n = catalogs.translator(locale)
+    t = i18n.t
+    event = await add_event(db)
+    before = await rows(db, "SELECT starts_at, ends_at, deadline_at FROM events")
+    year = utcnow().year + 2
+    boss = await admin(chat, LANGUAGE_NAMES[locale])
+    await boss.press(f"admin_event:{event}")
+    await boss.press("edit")
+    await boss.press("times")
+    await boss.press("Europe/Rome")
+    await boss.send(corrupt.format(year=year))
+    assert boss.replies[0].text == t("That date or time does not exist. Please check it.")
+    asked = t(
+        "When does it start? Type the date and time in {zone}, for example {example}.",
+        zone=zone_label("Europe/Rome", locale),
+        example="{example}",
+    ).partition("{example}")[0]
+    assert boss.last.text.startswith(asked)  # asked again
+    assert await rows(db, "SELECT starts_at, ends_at, deadline_at FROM events") == before
+    await boss.send(start.format(year=year))
+    rome = ZoneInfo("Europe/Rome")
+    begins = datetime(year, 3, 28, 18, 30, tzinfo=rome).astimezone(UTC)
+    assert boss.replies[0].text == t(
+        "Start: {when}", when=event_views.moment(i18n, begins, "Europe/Rome")
+    )
+    await boss.send(end)
+    ends = datetime(year, 3, 28, 21, 0, tzinfo=rome).astimezone(UTC)
+    assert boss.replies[0].text == t(
+        "End: {when}", when=event_views.moment(i18n, ends, "Europe/Rome")
+    )
+    await boss.press("start")  # sign-up until the start
+    assert boss.replies[0].text == t("Saved.")
+    assert await rows(db, "SELECT starts_at, ends_at, deadline_at FROM events") == [
+        (to_db(begins), to_db(ends), None)
+    ]
 
 
 async def test_publish_edit_and_cancel_telling_everyone_once(

@@ -12,7 +12,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.i18n import LOCALES, Catalogs
-from handlers.faq import LIBRARY
+from handlers.faq import LIBRARY, RELATED
 from handlers.faq_content import FAQ_DIR, FaqError, load
 from handlers.faq_search import MIN_COVERAGE
 from tests.harness import Chat
@@ -189,6 +189,111 @@ async def test_the_admin_can_reload_the_faq_and_others_cannot(chat: Callable[...
     user = await member(chat, "telegram:8106", "en")
     await user.send("/faq_reload")
     assert user.replies[0].text == "That part is for staff only."
+
+
+async def test_an_answer_offers_up_to_three_related_questions_that_open_their_answers(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:8107", "it")
+    t = catalogs.translator("it").t
+    book = LIBRARY.book("it")
+    hits = LIBRARY.search("procura")  # three entries on powers of attorney, and more
+    await user.send("procura")
+    best, others = hits[0].id, [h.id for h in hits[1 : 1 + RELATED]]
+    assert user.replies[0].title == book.entries[best].question  # the best is the answer
+    assert user.replies[0].text.startswith(book.entries[best].answer)
+    [offer] = [r for r in user.replies if r.text == t("Other questions that may be yours:")]
+    assert offer.text != "Other questions that may be yours:"  # in the user's language
+    assert [b.label for b in offer.buttons] == [book.entries[i].question for i in others]
+    assert [b.payload for b in offer.buttons] == [f"faq:{i}" for i in others]
+    assert len(offer.buttons) == RELATED == 3
+    assert {"poa-revoke", "poa-property", "poa-relative"} <= {best, *others}
+    assert user.last.text == t("Did this answer help you?")
+    for button in offer.buttons:
+        await user.press(button.payload)
+        entry = book.entries[button.payload.removeprefix("faq:")]
+        assert user.replies[0].title == entry.question
+        assert user.replies[0].text.startswith(entry.answer)
+        assert user.last.text == t("Did this answer help you?")
+
+
+async def test_weak_matches_are_not_offered_as_related_questions(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:8108", "sq")
+    t = catalogs.translator("sq").t
+    book = LIBRARY.book("sq")
+    await user.send("a lejohet kombesi e dyfishte")  # "is dual nationality allowed"
+    assert user.replies[0].title == book.entries["dual-citizenship"].question
+    [offer] = [r for r in user.replies if r.text == t("Other questions that may be yours:")]
+    offered = [b.payload.removeprefix("faq:") for b in offer.buttons]
+    assert offered == ["citizenship-by-origin", "citizenship-child-born-abroad"]
+    assert "child-abduction-custody" not in offered  # among the hits, covering nothing asked
+    await user.send("detyrim per ushtri")  # "obligation for the army": one entry fits, no other
+    assert user.replies[0].title == book.entries["military-service"].question
+    assert all(r.text != t("Other questions that may be yours:") for r in user.replies)
+    assert user.last.text == t("Did this answer help you?")
+
+
+@pytest.fixture
+def faq_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The FAQ files copied to tmp_path and read from there; the content in use comes back after.
+
+    The real files are never written: the library is pointed at the copy (its `root`).
+    """
+    folder = tmp_path / "faq"
+    shutil.copytree(FAQ_DIR, folder)
+    assert LIBRARY.books and LIBRARY.index  # read the real files now, if not yet
+    monkeypatch.setattr(LIBRARY, "root", folder)
+    monkeypatch.setattr(LIBRARY, "_books", LIBRARY._books)  # put back after the test
+    monkeypatch.setattr(LIBRARY, "_index", LIBRARY._index)
+    return folder
+
+
+async def test_a_broken_faq_file_is_reported_to_the_admin_and_the_content_in_use_stays(
+    chat: Callable[..., Chat], faq_copy: Path
+) -> None:
+    admin = await member(chat, "telegram:1", "en")
+    user = await member(chat, "telegram:8109", "en")
+    books, index = LIBRARY.books, LIBRARY.index
+    renew = books["en"].entries["passport-renew"]
+    await user.send("how do I renew my passport")
+    assert user.replies[0].title == renew.question
+    problem = "The FAQ files have a problem; the current content stays: "
+
+    (faq_copy / "it.json").write_text('{"notice": "half a file', encoding="utf-8")
+    await admin.send("/faq_reload")
+    assert admin.replies[0].text.startswith(f"{problem}it.json: Unterminated string")
+    assert LIBRARY.books is books and LIBRARY.index is index
+    shutil.copy(FAQ_DIR / "it.json", faq_copy / "it.json")
+
+    data = json.loads((faq_copy / "el.json").read_text(encoding="utf-8"))
+    data["entries"] = [e for e in data["entries"] if e["id"] != "passport-renew"]
+    (faq_copy / "el.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    await admin.send("/faq_reload")
+    assert (
+        admin.replies[0].text
+        == f"{problem}el.json: ids missing ['passport-renew'], not in en.json []"
+    )
+    shutil.copy(FAQ_DIR / "el.json", faq_copy / "el.json")
+
+    (faq_copy / "sq.json").unlink()
+    await admin.send("/faq_reload")
+    assert admin.replies[0].text.startswith(f"{problem}sq.json: [Errno 2] No such file")
+    assert LIBRARY.books is books and LIBRARY.index is index
+    await user.send("how do I renew my passport")  # the old content answers as before
+    assert user.replies[0].title == renew.question
+    assert user.replies[0].text.startswith(renew.answer)
+
+    shutil.copy(FAQ_DIR / "sq.json", faq_copy / "sq.json")  # mended, and edited: now it takes
+    data = json.loads((faq_copy / "en.json").read_text(encoding="utf-8"))
+    [entry] = [e for e in data["entries"] if e["id"] == "passport-renew"]
+    entry["question"] = "How do I renew my passport from where I live?"
+    (faq_copy / "en.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    await admin.send("/faq_reload")
+    assert admin.replies[0].text == f"The FAQ is reloaded: {len(books['en'].entries)} questions."
+    await user.press("faq:passport-renew")
+    assert user.replies[0].title == "How do I renew my passport from where I live?"
 
 
 def test_the_threshold_is_a_share() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -14,9 +15,10 @@ import pytest
 from bot.engine import Engine
 from bot.i18n import LOCALES, Catalogs
 from bot.messages import Incoming
+from handlers.faq import LIBRARY
 from storage import users
 from storage.clock import utcnow
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import Call, FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
 from tests.stack import TEMPLATES, both_channels, running
@@ -262,6 +264,96 @@ async def test_whatsapp_member_telegram_officer_in_each_language(
         "The consular officer about {reference}", reference=reference
     )
     assert body.startswith(f"*{title}*\nYou can request it on e-Albania")
+
+
+async def test_asking_for_more_and_a_linked_faq_answer_reach_the_member_in_their_language(
+    db_path: Path, fakes: tuple[FakeTelegram, FakeTwilio], catalogs: Catalogs
+) -> None:
+    telegram, twilio = fakes
+    settings = both_channels(db_path, telegram.url, twilio.url, officers=frozenset({OFFICER}))
+    t = catalogs.translator("it").t
+    renew = LIBRARY.book("it").entries["passport-renew"]  # what the officer will link
+
+    def message_with(words: str) -> Callable[[], bool]:
+        return lambda: any(words in text for text in telegram.texts(9301))
+
+    def delivered(words: str) -> Call:
+        [call] = [c for c in telegram.sent(9301) if words in html.unescape(c.params["text"])]
+        return call
+
+    async with running(settings) as (engine, _):
+
+        def talk(key: str, hint: str) -> Chat:
+            return Chat(engine, key, hint)
+
+        async def status() -> str:
+            row = await engine.db.read_one("SELECT status FROM questions")
+            assert row is not None
+            return str(row[0])
+
+        user = await member(talk, "telegram:9301", "it")
+        reference = await ask(user, "Come rinnovo il passaporto scaduto? Vivo a Milano.")
+        officer = await member(talk, OFFICER, "en")
+        await officer.press("officer-question:1")
+        await officer.press("Claim it")
+        await officer.press("Ask for more")
+        assert officer.last.text == "Write your message to the member in one message."
+        await officer.send("Which consulate issued your old passport, and in which year?")
+        assert officer.replies[0].text == f"Sent to the member of {reference}."
+        assert await status() == "claimed"  # asking for more is no answer: still being handled
+
+        await telegram.wait_for(message_with("Which consulate issued your old passport"))
+        request = delivered("Which consulate issued your old passport")
+        title = t("The consular officer about {reference}", reference=reference)
+        assert title != f"The consular officer about {reference}"
+        assert html.unescape(request.params["text"]) == (
+            f"<b>{title}</b>\nWhich consulate issued your old passport, and in which year?"
+        )
+        assert request.labels == [t("Reply")] == ["Rispondi"]
+        assert [b["callback_data"] for row in request.keyboard for b in row] == ["question:1"]
+        await user.send("/myquestions")
+        assert user.labels[0] == f"{reference} · {t('being handled')}"
+        await user.press("question:1")  # what the member's Reply button does
+        assert "Which consulate issued your old passport" in user.last.text
+        await user.press("Aggiungi dettagli")
+        await user.send("Il consolato di Milano, nel duemilasedici.")
+        assert user.replies[0].text == t("Added to {reference}.", reference=reference)
+        assert await status() == "claimed"
+
+        await officer.press("Answer")
+        assert f"Link: {LIBRARY.book('en').entries['passport-renew'].question}"[:60] in (
+            officer.labels
+        )
+        await officer.press("link:passport-renew")
+        assert officer.last.text.endswith(
+            "It will end with a link to: " + LIBRARY.book("en").entries["passport-renew"].question
+        )
+        await officer.send("Può rinnovarlo dal consolato di Milano: prenoti su e-Albania.")
+        assert officer.replies[0].text == f"Sent to the member of {reference}."
+        assert await status() == "answered"
+        linked = await engine.db.read_all("SELECT side, faq_id FROM question_messages ORDER BY id")
+        assert [tuple(r) for r in linked] == [
+            ("member", None),
+            ("officer", None),
+            ("member", None),
+            ("officer", "passport-renew"),
+        ]
+
+        await telegram.wait_for(message_with("prenoti su e-Albania"))
+        answer = html.unescape(delivered("prenoti su e-Albania").params["text"])
+        assert answer.endswith(t("See also: {question}", question=renew.question))
+        assert f"Vedi anche: {renew.question}" in answer  # the Italian entry, in Italian
+        call = delivered("prenoti su e-Albania")
+        assert call.labels == [t("Reply"), t("Open that answer")]
+        assert [b["callback_data"] for row in call.keyboard for b in row] == [
+            "question:1",
+            "faq:passport-renew",
+        ]
+        await user.press("faq:passport-renew")  # what "Apri la risposta" does
+        assert user.replies[0].title == renew.question
+        assert user.replies[0].text.startswith(renew.answer)
+        await user.send("/myquestions")
+        assert user.labels[0] == f"{reference} · {t('answered')}"
 
 
 async def test_an_answer_outside_the_window_is_held_until_the_member_writes(

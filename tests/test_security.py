@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.console import ConsoleChannel
 from bot.engine import Engine
 from bot.flood import FloodGate
 from bot.i18n import Catalogs
-from bot.messages import Attachment, Incoming
+from bot.messages import Attachment, Incoming, Reply, safe_filename
 from bot.registry import Registry, allowed
 from bot.telegram import webhook_secret
 from bot.web import MAX_BODY, SECRET_HEADER, create_app
@@ -23,6 +27,7 @@ from handlers import build_registry
 from storage import audit
 from storage.clock import utcnow
 from storage.database import Database
+from tests.event_fixtures import add_event
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Chat
 from tests.servers import serve
@@ -123,6 +128,58 @@ async def test_staff_actions_are_audited_and_only_admins_read_the_log(
     assert member.replies[0].text == REFUSED
 
 
+async def test_claims_answers_capacity_changes_and_exports_are_audited_once_each(
+    chat: Callable[..., Chat], engine: Engine, db: Database
+) -> None:
+    member = await onboarded(chat, "telegram:7102")
+    officer = await onboarded(chat, OFFICER)
+    admin = await onboarded(chat, ADMIN)
+    await member.send("/ask")  # a member's own question: no staff action
+    await member.send("How do I renew my passport from Milan?")
+    await member.press("skip")
+    await member.press("send")
+    await officer.send("/questions")  # looking is no action
+    await officer.press("officer-question:1")
+    await admin.press("officer-question:1")
+    await officer.press("Claim it")
+    await admin.press("Claim it")  # too late: nothing changes, nothing is recorded
+    assert admin.replies[0].text == f"Someone else claimed it first ({OFFICER})."
+    await officer.press("Answer")
+    await officer.send("Book an appointment on e-Albania.")
+    assert officer.replies[0].text.startswith("Sent to the member of Q-")
+
+    event = await add_event(db, capacity=3)
+    await member.press(f"event:{event}")
+    await member.press("signup")
+    await member.send("2")  # the member and two guests: every seat
+    await admin.press(f"admin_event:{event}")
+    await admin.press("Change capacity")
+    await admin.send("2")  # below the seats taken: refused, nothing recorded
+    assert admin.replies[0].text.startswith("You cannot set 2 seats: 3 are already taken.")
+    await admin.send("5")
+    assert admin.replies[0].text == "Capacity: 5."
+    await admin.press("Registrations")
+    await admin.press("csv")
+    assert [r.attachment for r in admin.replies if isinstance(r.attachment, Attachment)]
+
+    rows = await engine.db.read_all("SELECT actor, action, subject, at FROM audit_log ORDER BY id")
+    assert [tuple(r)[:3] for r in rows] == [
+        (OFFICER, "questions.show: claim", "id 1"),
+        (OFFICER, "questions.write: text", "id 1"),
+        (ADMIN, "manage.capacity: text", f"event {event}"),
+        (ADMIN, "manage.registrations: csv", f"event {event}"),
+    ]
+    assert all(r["at"] for r in rows)
+    await admin.send("/audit")  # newest first, each part named in the admin's words
+    lines = [line.split(" · ", 1)[1] for line in admin.last.text.splitlines()]
+    assert lines == [
+        f"{ADMIN} · Manage events (registrations: csv) · event {event}",
+        f"{ADMIN} · Manage events (capacity: text) · event {event}",
+        f"{OFFICER} · Questions to answer (write: text) · id 1",
+        f"{OFFICER} · Questions to answer (show: claim) · id 1",
+    ]
+
+
 async def test_the_audit_log_exports_in_the_admins_language_safe_for_a_spreadsheet(
     chat: Callable[..., Chat], engine: Engine
 ) -> None:
@@ -153,6 +210,82 @@ async def test_the_audit_log_exports_in_the_admins_language_safe_for_a_spreadshe
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
     exported = await engine.db.read_all("SELECT action FROM audit_log WHERE action LIKE 'audit.%'")
     assert [r[0] for r in exported] == ["audit.list: csv"]  # the export itself is recorded
+
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
+
+
+def is_safe_name(name: str) -> bool:
+    """Letters, digits, `.`, `_`, `-`; no dot or dash first, no dot last; 1 to 100 characters."""
+    return SAFE_NAME.fullmatch(name) is not None and not name.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("hostile", "safe"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\Windows\\System32\\cmd.exe", "cmd.exe"),
+        ("C:\\Users\\ana\\report.csv", "report.csv"),
+        ("/var/lib/bot/data/bot.sqlite3", "bot.sqlite3"),
+        ("..", "attachment"),
+        ("../..", "attachment"),
+        ("...", "attachment"),
+        ("./", "attachment"),
+        ("", "attachment"),
+        ("   ", "attachment"),
+        ("\x00\x07\x1b", "attachment"),
+        ("名前", "attachment"),  # nothing left that a file system reads the same everywhere
+        (".bashrc", "bashrc"),  # no hidden file
+        ("..hidden.txt", "hidden.txt"),
+        ("-rf", "rf"),  # no option to a command run over the folder
+        ("--help.txt", "help.txt"),
+        ("a\x00b\nc\r\td.csv", "a_b_c_d.csv"),  # control characters
+        ("\x1b[31mred.txt", "31mred.txt"),  # a terminal escape
+        ("\u202egnp.exe", "gnp.exe"),  # a right-to-left override
+        ("$(reboot);rm -rf ~.csv", "reboot_rm_-rf_.csv"),
+        ("Réunion à Tirana 2027.ics", "R_union_Tirana_2027.ics"),
+        ("event-42.ics", "event-42.ics"),  # a name the bot makes itself is kept
+        ("registrations-event-7.csv", "registrations-event-7.csv"),
+    ],
+)
+def test_hostile_file_names_become_safe_names(hostile: str, safe: str) -> None:
+    assert safe_filename(hostile) == safe
+    assert is_safe_name(safe_filename(hostile))
+
+
+def test_very_long_file_names_are_cut_to_a_safe_length() -> None:
+    assert safe_filename("x" * 300 + ".csv") == "x" * 100
+    assert safe_filename("a" * 99 + ".csv") == "a" * 99  # no dot left at the end
+    assert safe_filename("../" * 500 + "b" * 150) == "b" * 100
+    assert safe_filename("." * 150 + "c" * 150) == "c" * 100
+    assert all(is_safe_name(safe_filename(n)) for n in ("y" * 5000, "-" * 200 + "z", "é" * 300))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_file_name_becomes_a_safe_name(name: str) -> None:
+    cleaned = safe_filename(name)
+    assert is_safe_name(cleaned), (name, cleaned)
+    assert cleaned not in (".", "..")
+
+
+async def test_the_console_saves_an_attachment_only_inside_its_folder(
+    engine: Engine, tmp_path: Path
+) -> None:
+    root = tmp_path / "out"  # the database lives in tmp_path/data
+    files = root / "deep" / "files"
+    out = io.StringIO()
+    console = ConsoleChannel(engine, "console:ana", out, interactive=False, files=files)
+    for name in ("../../../escaped.sh", "..\\..\\escaped.bat", "/tmp/escaped.txt", ".."):
+        await console.show([Reply("a file", attachment=Attachment(name, "text/plain", b"x"))])
+    saved = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert saved == [
+        "deep/files/attachment",
+        "deep/files/escaped.bat",
+        "deep/files/escaped.sh",
+        "deep/files/escaped.txt",
+    ]
+    assert f"📎 {files / 'escaped.sh'}" in out.getvalue()
 
 
 async def test_a_flooding_user_is_asked_once_to_slow_down_then_ignored(
