@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[list[Reply]], Awaitable[None]]
 Hook = Callable[[Turn], Awaitable[bool]]
+AfterHook = Callable[[Turn], Awaitable[None]]
 
 MAX_TEXT = 4096  # Telegram's own limit; longer text is refused with a clear reply
 MAX_HOPS = 25  # steps one message may pass through before the engine calls it a loop
@@ -60,9 +61,13 @@ class Engine:
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
         before: Sequence[Hook] = (),
+        after: Sequence[AfterHook] = (),
     ) -> None:
         self.db = db
-        self.before = list(before)  # run first on every message; True: the message is consumed
+        # Run first on a message that could be an answer (never a command or a global word, see
+        # `directive`); True: the message is consumed. `after` hooks run after every step.
+        self.before = list(before)
+        self.after = list(after)
         self.on_notify: Callable[[], None] | None = None  # the outbox worker's wake-up
         self.flood = FloodGate(
             settings.flood_messages, settings.flood_window_seconds, settings.flood_cooldown_seconds
@@ -179,12 +184,15 @@ class Engine:
             )
             dispatch = _Dispatch(self, turn)
             changes = tx.total_changes
-            for hook in self.before if state is not None else ():
+            hooks = self.before if state is not None and not self.directive(incoming) else ()
+            for hook in hooks:
                 if await hook(turn):
                     await dispatch.resume()
                     break
             else:
                 await dispatch.run(incoming, fresh=state is None)
+            for after in self.after:
+                await after(turn)
             replies = turn.replies
             if turn.erased:  # the next message is a first contact; the replies still go out
                 return replies, False, False, turn.notified
@@ -238,6 +246,16 @@ class Engine:
             menu = self.registry.main_menu
             return State(menu.name, menu.entry, seq=state.seq)
         return state
+
+    def directive(self, incoming: Incoming) -> bool:
+        """Whether a message means the same at every step (a command, a global word such as
+        STOP, a poster's typed link), so no hook may take it for something else."""
+        if incoming.kind not in ("text", "command"):
+            return False
+        text = clean_text(incoming.text)
+        return bool(
+            _COMMAND.fullmatch(text) or self.word(text) or self.typed_link(text) is not None
+        )
 
     def word(self, text: str) -> str | None:
         """The action of a global word, when the whole message is one (in any language)."""

@@ -196,24 +196,46 @@ async def release_held(turn: Turn) -> bool:
     """When a WhatsApp user writes, hand over their held messages first, in this reply.
 
     Their message is then not an answer to their old step: the engine asks that step again.
+    Held rows they may no longer receive (STOP, announcements off) are skipped on the way; when
+    nothing is handed over, the message is answered as usual. The engine never offers this hook
+    a command or a global word (STOP must stop at once); `resume_held` sees to those.
     """
     if turn.channel != "whatsapp":
         return False
-    rows = await store.held(turn.db, turn.key)
+    rows = await store.settle_held(turn.db, turn.key, turn.now)
     if not rows:
         return False
     render = Render(turn.user, turn.i18n, turn.db, turn.now, turn.settings)
     results = []
+    delivered = False
     for row in rows:
         renderer = turn.registry.renderers.get(row.renderer)
-        replies = await renderer(render, row.args) if renderer is not None else None
+        try:
+            replies = await renderer(render, row.args) if renderer is not None else None
+        except Exception as exc:  # a broken row must not make every message of theirs fail
+            log.exception("renderer %s failed for held row %s", row.renderer, row.id)
+            results.append(Finish(row.id, "failed", reason=f"render: {exc}"[:200]))
+            continue
         if replies:
             turn.replies.extend(replies)
+            delivered = True
             results.append(Finish(row.id, "sent", f"inbound:{turn.incoming.message_id}"))
         else:
             results.append(Finish(row.id, "skipped", reason="nothing to send any more"))
     await store.finish(turn.db, results, turn.now)
-    return True
+    return delivered
+
+
+async def resume_held(turn: Turn) -> None:
+    """After a step that did not hand over a WhatsApp user's held messages (a command, a global
+    word, a first message): skip those they may no longer receive (they just said STOP), and
+    put the others back in line: they wrote, so the window is open and they go out now."""
+    if turn.channel != "whatsapp" or turn.erased:
+        return
+    rows = await store.settle_held(turn.db, turn.key, turn.now)
+    if rows:
+        await store.requeue_held(turn.db, [row.id for row in rows], turn.now)
+        turn.notified = True  # the worker is woken after the commit
 
 
 class Pacer:
@@ -376,15 +398,15 @@ class OutboxWorker:
         event.clear()
 
     async def run_once(self, sender: Sender) -> bool:
-        """Claim one batch for a channel and send it; False when nothing was due."""
+        """Claim one batch for a channel and send it (then notices); False when nothing was due
+        and no notices wait for the next round."""
         self._wake[sender.channel].clear()
         async with self.db.transaction() as tx:
             rows = await store.claim(
                 tx, sender.channel, self.clock(), self.settings.outbox_batch, sender.recipient
             )
         if not rows:
-            await self._notices(sender)
-            return False
+            return await self._notices(sender)
         batch = await self._send(sender, rows)
         await self._record(batch)
         await self._notices(sender, batch.held)
@@ -499,24 +521,32 @@ class OutboxWorker:
                 if key.startswith("whatsapp:"):
                     await statuses.record(tx, sid, key, "queued", None, now, outbox_id=row_id)
 
-    async def _notices(self, sender: Sender, held: Mapping[str, User] | None = None) -> None:
+    async def _notices(self, sender: Sender, held: Mapping[str, User] | None = None) -> bool:
         """Tell users with held messages that something waits: once until they write, within
-        the daily cap (beyond it, the notice waits for the next day)."""
+        the daily cap (beyond it, the notice waits for the next day), at the channel's pace.
+
+        True when notices are left for a round that should follow at once: a batch of them went
+        out (rows due meanwhile come first), or the platform said 429 (the pacer waits it out).
+        """
         if not isinstance(sender, Notifier):
-            return
+            return False
+        pacer = self._pacers[sender.channel]
         now = self.clock()
         reader = self.db.reader()
         waiting = await store.needing_notice(reader, sender.channel)
         if held:
             waiting = list({u.key: u for u in [*held.values(), *waiting]}.values())
         if not waiting:
-            return
+            return False
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         sent_today = await store.notices_since(reader, day)
+        sent_now = 0
         for user in waiting:
             if sent_today >= self.settings.whatsapp_daily_template_cap:
                 log.info("the daily notice cap is reached: notices wait for tomorrow")
-                return
+                return False
+            if sent_now >= self.settings.outbox_batch:
+                return True
             fresh = await users.get(reader, user.key)
             if fresh is None or not store.needs_notice(fresh):
                 continue
@@ -524,10 +554,21 @@ class OutboxWorker:
                 # They are writing to us (perhaps answering the notice before it was recorded):
                 # their held messages come with their next message, or a notice once it closes.
                 continue
+            async with self.db.transaction() as tx:  # no notice (it costs) for what cannot go
+                if not await store.settle_held(tx, fresh.key, now):
+                    continue
+            await pacer.wait(fresh.key)  # notices share the sender's rate with messages
             result = await sender.notice(fresh, translator_for(self.catalogs, self.settings, fresh))
+            if result.outcome == "retry":  # not sent: the user still needs it, in a later round
+                log.info("a notice was refused for now (%s); trying again later", result.reason)
+                if result.retry_after is None:
+                    return False
+                pacer.pause(result.retry_after)
+                return True
             async with self.db.transaction() as tx:
                 if result.outcome == "sent":
                     sent_today += 1
+                    sent_now += 1
                     await users.update(tx, fresh.key, notice_sent_at=now)
                     for sid in result.platform_ids:
                         await statuses.record(tx, sid, fresh.key, "queued", None, now)
@@ -537,3 +578,4 @@ class OutboxWorker:
                     await store.skip_held(tx, fresh.key, reason, now)
                 elif result.outcome in ("failed", "skipped"):
                     await store.skip_held(tx, fresh.key, result.reason or "no notice", now)
+        return False

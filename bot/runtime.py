@@ -30,7 +30,12 @@ async def engine_for(
     db = await Database.open(path or settings.database_path)
     try:
         yield Engine(
-            db, registry or build_registry(), Catalogs(), settings, before=[outbox.release_held]
+            db,
+            registry or build_registry(),
+            Catalogs(),
+            settings,
+            before=[outbox.release_held],
+            after=[outbox.resume_held],
         )
     finally:
         await db.close()

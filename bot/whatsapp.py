@@ -157,7 +157,7 @@ class WhatsAppChannel:
         message = incoming(form)
         if not is_user_key(message.user) or message.channel != "whatsapp":
             return twiml([])
-        # Held outbox messages are released here first by the outbox worker (its issue).
+        # Held outbox messages come first: the engine hands them over (bot.outbox.release_held).
         outcome = await self.engine.handle(message)
         translator = self.engine.catalogs.translator(await self.engine.locale_of(message.user))
         return twiml(bodies(outcome.replies, translator))

@@ -210,7 +210,11 @@ async def take_cancel(turn: Turn, answer: Answer) -> Next:
             if reg.status != "cancelled":
                 key = f"event-cancelled:{event.id}:{reg.user_key}"
                 if await turn.notify(
-                    reg.user_key, event_notices.CANCELLED, {"event": event.id}, key=key
+                    reg.user_key,
+                    event_notices.CANCELLED,
+                    {"event": event.id},
+                    key=key,
+                    batch=event_notices.CANCELLED_BATCH.format(event=event.id),
                 ):
                     told += 1
         turn.reply(

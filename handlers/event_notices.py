@@ -19,6 +19,12 @@ REMINDER = "events.reminder"
 PROMOTED = "events.promoted"
 CANCELLED = "events.cancelled"
 
+# What an event sends, per kind, as outbox batches for `outbox.report`. Broadcasts' batches
+# start with "broadcast:", so these never mix into an announcement's counts.
+REMINDERS_BATCH = "event:{event}:reminders"
+PROMOTIONS_BATCH = "event:{event}:promotions"
+CANCELLED_BATCH = "event:{event}:cancelled"
+
 
 async def schedule_reminders(turn: Turn, reg: Registration, event: Event) -> None:
     """Queue a confirmed registration's reminders (those still in the future).
@@ -38,6 +44,7 @@ async def schedule_reminders(turn: Turn, reg: Registration, event: Event) -> Non
             {"registration": reg.id, "start": start},
             key=f"event-reminder:{reg.id}:{seconds}:{start}",
             not_before=at,
+            batch=REMINDERS_BATCH.format(event=event.id),
         )
 
 
@@ -48,7 +55,11 @@ async def promote(turn: Turn, event_id: int) -> list[Registration]:
     event = await events.get(turn.db, event_id) if promoted else None
     for reg in promoted:
         await turn.notify(
-            reg.user_key, PROMOTED, {"registration": reg.id}, key=f"event-promoted:{reg.id}"
+            reg.user_key,
+            PROMOTED,
+            {"registration": reg.id},
+            key=f"event-promoted:{reg.id}",
+            batch=PROMOTIONS_BATCH.format(event=event_id),
         )
         if event is not None:
             await schedule_reminders(turn, reg, event)

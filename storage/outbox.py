@@ -287,6 +287,34 @@ async def held(tx: Tx, recipient: str) -> list[Row]:
     ]
 
 
+async def settle_held(tx: Tx, recipient: str, now: datetime) -> list[Row]:
+    """A user's held rows they may still receive, oldest first; the others are skipped with the
+    reason, by the rule the worker applies before it sends (opted out, announcements off)."""
+    keep: list[Row] = []
+    skipped: list[tuple[str, str, int]] = []
+    for row in await held(tx, recipient):
+        reason = ineligible(row.user, row.lane)
+        if reason is None:
+            keep.append(row)
+        else:
+            skipped.append((reason, to_db(now), row.id))
+    if skipped:
+        await tx.execute_many(
+            "UPDATE outbox SET status = 'skipped', reason = ?, finished_at = ? WHERE id = ?",
+            skipped,
+        )
+    return keep
+
+
+async def requeue_held(tx: Tx, ids: Sequence[int], now: datetime) -> None:
+    """Put held rows back in line, due now (their recipient wrote: the window is open)."""
+    await tx.execute_many(
+        "UPDATE outbox SET status = 'pending', reason = NULL, next_attempt = ?"
+        " WHERE id = ? AND status = 'held'",
+        [(to_db(now), row_id) for row_id in ids],
+    )
+
+
 async def counts(tx: Tx, batch: str) -> list[tuple[str, str | None, int]]:
     """(status, reason, rows) for one batch."""
     found = await tx.fetch_all(

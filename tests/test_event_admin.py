@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import outbox
 from bot.config import Settings
 from bot.console import ConsoleChannel, ConsoleSender
 from bot.engine import Engine
@@ -20,7 +21,7 @@ from bot.messages import Attachment
 from bot.outbox import OutboxWorker
 from bot.runtime import engine_for, telegram_application
 from bot.telegram import configure
-from handlers import build_registry, event_exports, event_views, when
+from handlers import build_registry, event_exports, event_notices, event_views, when
 from handlers.places import zone_label
 from storage import events, users
 from storage.clock import to_db, utcnow
@@ -400,6 +401,43 @@ async def test_capacity_up_promotes_and_down_below_taken_is_refused(
     assert (await rows(db, "SELECT count(*) FROM registrations WHERE status = 'confirmed'")) == [
         (4,)
     ]
+
+
+async def test_an_events_reminders_promotions_and_cancellations_are_reported_as_batches(
+    chat: Callable[..., Chat], db: Database
+) -> None:
+    event = await add_event(db, capacity=1)
+    other = await add_event(db, capacity=5)
+    await signed_up(chat, "telegram:7201", event)
+    await signed_up(chat, "telegram:7202", event)  # on the waitlist
+    await signed_up(chat, "telegram:7203", other)  # another event's reminders are its own
+    boss = await admin(chat)
+    await boss.press(f"admin_event:{event}")
+    await boss.press("Change capacity")
+    await boss.send("2")  # the second moves up: told, with reminders of their own
+    await boss.press("Cancel the event")
+    confirm = boss.button("Yes, cancel the event")
+    assert confirm is not None
+    await boss.press(confirm.payload)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET status = 'sent' WHERE renderer = ?", (event_notices.PROMOTED,)
+        )
+
+    async def report(kind: str, which: int = event) -> outbox.Report:
+        return await outbox.report(db, f"event:{which}:{kind}", pace=2.0)
+
+    reminders, promotions, cancelled = [
+        await report(kind) for kind in ("reminders", "promotions", "cancelled")
+    ]
+    assert reminders.statuses == {"pending": 4}  # a day and two hours before, for each of two
+    assert promotions.statuses == {"sent": 1}
+    assert (cancelled.statuses, cancelled.remaining, cancelled.seconds_left) == (
+        {"pending": 2},
+        2,
+        1.0,
+    )
+    assert (await report("reminders", other)).statuses == {"pending": 2}
 
 
 async def test_csv_export_is_safe_in_a_spreadsheet_with_headers_in_the_admins_language(

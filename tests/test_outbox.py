@@ -22,6 +22,8 @@ from bot.engine import Engine
 from bot.i18n import LOCALES, Catalogs
 from bot.messages import Incoming
 from bot.outbox import OutboxWorker
+from bot.registry import Registry
+from handlers import optout
 from storage import outbox as store
 from storage import users
 from storage.clock import utcnow
@@ -29,6 +31,7 @@ from storage.database import Database
 from tests import sample_flows, stack
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
+from tests.fake_twilio import Sent as FakeSent
 from tests.stack import both_channels
 
 TEMPLATES = stack.TEMPLATES
@@ -168,22 +171,28 @@ async def test_a_429_is_waited_out_while_the_other_channel_keeps_sending(
     settings: Settings, fake: FakeTelegram, twilio: FakeTwilio
 ) -> None:
     telegram = [f"telegram:{3000 + i}" for i in range(5)]
-    whatsapp = [f"whatsapp:+3933303{i:04d}" for i in range(40)]
+    whatsapp = [f"whatsapp:+3933303{i:04d}" for i in range(20)]
     db = await Database.open(settings.database_path)
     try:
         await add_users(db, telegram + whatsapp)
-        await queue(db, telegram + whatsapp)
+        await queue(db, telegram)
     finally:
         await db.close()
-    fake.fail("sendMessage", status=429, description="Too Many Requests", retry_after=2)
-    async with running(replace(settings, whatsapp_pace=40.0)) as (engine, _):
-        await settled(engine.db)
+    fake.fail("sendMessage", status=429, description="Too Many Requests", retry_after=3)
+    # One send in flight at a time: a send already on its way when the 429 came back cannot
+    # land inside the pause and blur what the pause proves.
+    paced = replace(settings, whatsapp_pace=40.0, outbox_concurrency=1)
+    async with running(paced) as (engine, worker):
+        await fake.wait_for(lambda: any(not c.ok for c in fake.calls), 30)
+        await queue(engine.db, whatsapp)  # WhatsApp's work starts while Telegram is paused
+        worker.wake()
+        await settled(engine.db, 60)
     refused = next(c.at for c in fake.calls if c.method == "sendMessage" and not c.ok)
-    later = [c.at for c in fake.sent() if c.at > refused + 0.05]
-    assert len(fake.sent()) == 5 and len(twilio.requests) == 40
-    assert later and min(later) - refused >= 1.9  # the refused one waited out its 2 seconds
-    during = [r.at for r in twilio.requests if refused < r.at < refused + 1.9]
-    assert len(during) >= 20  # while WhatsApp went on sending at its own pace
+    resumed = min(c.at for c in fake.sent())
+    assert len(fake.sent()) == 5 and len(twilio.requests) == 20
+    assert resumed - refused >= 3.0  # nothing went to Telegram before its 3 seconds were over
+    # WhatsApp sent everything at its own pace meanwhile (half a second of work in a 3 s pause).
+    assert all(refused < r.at < resumed for r in twilio.requests)
 
 
 async def test_a_user_who_opts_out_mid_send_gets_nothing_more(
@@ -233,16 +242,10 @@ async def test_held_whatsapp_rows_are_delivered_when_the_user_writes(
     settings: Settings, twilio: FakeTwilio
 ) -> None:
     key = "whatsapp:+393330005005"
-    two_days_ago = utcnow() - timedelta(days=2)
-    db = await Database.open(settings.database_path)
-    try:
-        await add_users(db, [key], inbound=two_days_ago)
-        async with db.transaction() as tx:
-            await users.update(tx, key, locale="it")
-        await queue(db, [key, key], renderer="numbered")
-    finally:
-        await db.close()
-    async with running(settings) as (engine, _):
+    async with running(settings) as (engine, worker):
+        await away(engine, key, "it")
+        await queue(engine.db, [key, key], renderer="numbered")
+        worker.wake()
         await until(lambda: _held(engine.db, 2))
         await until(lambda: _true(len(twilio.requests) == 1))
         [notice] = twilio.requests
@@ -252,8 +255,6 @@ async def test_held_whatsapp_rows_are_delivered_when_the_user_writes(
             == '{"1": "il Ministero per l\'Europa e gli Affari Esteri"}'
         )
         # The user was in a flow when the messages came: "ok" is not an answer to its step.
-        chat = Incoming(key, text="/start", message_id="w1")
-        await engine.handle(chat)
         before = await engine.db.read_one(
             "SELECT state FROM conversations WHERE user_key = ?", (key,)
         )
@@ -268,6 +269,154 @@ async def test_held_whatsapp_rows_are_delivered_when_the_user_writes(
         assert echo.replies[0].text == "echo:now an answer"
         assert await status_counts(engine.db) == {"sent": 2}
     assert len(twilio.requests) == 1  # one notice, no free-form message outside the window
+
+
+async def test_stop_from_a_user_with_held_messages_opts_out_and_sends_them_nothing(
+    settings: Settings, twilio: FakeTwilio, catalogs: Catalogs
+) -> None:
+    key = "whatsapp:+393330005101"
+    async with stack.running(settings, with_stop()) as (engine, worker):
+        await away(engine, key, "it")
+        await queue(engine.db, [key], renderer="numbered")
+        await queue(engine.db, [key], renderer="numbered", lane="bulk")
+        worker.wake()
+        await until(lambda: _held(engine.db, 2))
+        await until(lambda: _true(len(twilio.requests) == 1))  # the notice
+        stopped = await engine.handle(Incoming(key, text="STOP", message_id="w1"))
+        found = await users.get(engine.db.reader(), key)
+        rows = await engine.db.read_all("SELECT status, reason FROM outbox ORDER BY id")
+        later = await engine.handle(Incoming(key, text="ciao", message_id="w2"))
+    it = catalogs.translator("it")
+    done = it.t(
+        "Done: we will send you nothing on our own any more (no announcements, reminders or"
+        " later answers). You can still write to us at any time. To turn messages back on,"
+        " send {start}.",
+        start=it.t("START"),
+    )
+    assert [r.text for r in stopped.replies] == [done, "Menu"]  # the first STOP counts
+    assert found is not None and found.opted_out_at is not None
+    assert [tuple(r) for r in rows] == [("skipped", "opted out")] * 2
+    assert [r.text for r in later.replies] == ["echo:ciao", "Menu"]
+    assert len(twilio.requests) == 1  # the notice, and nothing after it
+
+
+@pytest.mark.parametrize(("text", "answer"), [("/form", "Pick"), ("info", "info text")])
+async def test_a_command_or_a_global_word_is_answered_and_the_held_messages_follow(
+    settings: Settings, twilio: FakeTwilio, text: str, answer: str
+) -> None:
+    key = "whatsapp:+393330005102"
+    async with stack.running(settings, with_stop()) as (engine, worker):
+        await away(engine, key)
+        await queue(engine.db, [key, key], renderer="numbered")
+        worker.wake()
+        await until(lambda: _held(engine.db, 2))
+        outcome = await engine.handle(Incoming(key, text=text, message_id="w1"))
+        await until(lambda: _counts_are(engine.db, {"sent": 2}))
+    assert outcome.replies[0].text == answer  # not taken as "read my messages"
+    assert twilio.bodies(key) == ["message 0", "message 1"]  # sent now that the window is open
+
+
+async def test_held_messages_the_user_may_no_longer_receive_are_skipped_when_they_write(
+    settings: Settings, twilio: FakeTwilio
+) -> None:
+    quiet, stopped = "whatsapp:+393330005103", "whatsapp:+393330005104"
+    async with stack.running(settings, with_stop()) as (engine, worker):
+        for key in (quiet, stopped):
+            await away(engine, key)
+            async with engine.db.transaction() as tx:
+                for lane, n in (("direct", 1), ("bulk", 2)):
+                    await store.enqueue(
+                        tx, key, "numbered", {"n": n}, lane=lane, now=utcnow(), batch="b1"
+                    )
+        worker.wake()
+        await until(lambda: _held(engine.db, 4))
+        await until(lambda: _true(len(twilio.requests) == 2))  # a notice each
+        async with engine.db.transaction() as tx:  # while they waited
+            await users.update(tx, quiet, announcements=False)
+            await users.update(tx, stopped, opted_out_at=utcnow())
+        quiet_out = await engine.handle(Incoming(quiet, text="ok", message_id="q1"))
+        stopped_out = await engine.handle(Incoming(stopped, text="ok", message_id="s1"))
+        rows = await engine.db.read_all(
+            "SELECT recipient, lane, status, reason FROM outbox ORDER BY id"
+        )
+    assert [r.text for r in quiet_out.replies] == ["message 1", "Menu"]  # not the announcement
+    assert [r.text for r in stopped_out.replies] == ["echo:ok", "Menu"]  # nothing was waiting
+    assert [tuple(r) for r in rows] == [
+        (quiet, "direct", "sent", None),
+        (quiet, "bulk", "skipped", "announcements off"),
+        (stopped, "direct", "skipped", "opted out"),
+        (stopped, "bulk", "skipped", "opted out"),
+    ]
+    assert twilio.bodies() == []
+
+
+async def test_no_notice_for_held_messages_the_user_may_no_longer_receive(
+    settings: Settings, twilio: FakeTwilio
+) -> None:
+    key = "whatsapp:+393330005106"
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, [key], inbound=utcnow() - timedelta(days=3))
+        await queue(db, [key], renderer="numbered", lane="bulk")
+    finally:
+        await db.close()
+    async with running(replace(settings, whatsapp_daily_template_cap=0)) as (engine, _):
+        await until(lambda: _held(engine.db, 1))  # and no notice: today's cap is spent
+        async with engine.db.transaction() as tx:
+            await users.update(tx, key, announcements=False)
+    async with running(settings) as (engine, _):  # the next day, with notices to spare
+        await until(lambda: _counts_are(engine.db, {"skipped": 1}))
+        row = await engine.db.read_one("SELECT reason FROM outbox")
+    assert row is not None and row[0] == "announcements off"
+    assert twilio.requests == []  # no notice for a message that will not come
+
+
+async def test_notices_keep_the_whatsapp_pace_and_wait_out_a_429(
+    settings: Settings, twilio: FakeTwilio
+) -> None:
+    writer = "whatsapp:+393330009200"
+    waiting = [f"whatsapp:+39333000920{i}" for i in range(1, 4)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, [writer])
+        await add_users(db, waiting, inbound=utcnow() - timedelta(days=2))
+        await queue(db, [writer, *waiting])
+    finally:
+        await db.close()
+    twilio.fail(20429, status=429, to=writer)  # the message within the window meets a 429
+    async with running(replace(settings, whatsapp_pace=5.0)):
+        await until(lambda: _true(len(_notices(twilio)) == 3 and bool(twilio.bodies(writer))))
+    refused = next(r.at for r in twilio.requests if not r.ok)
+    told = sorted(r.at for r in _notices(twilio))
+    # The pause the 429 began (1 s) holds for notices too, then they go 0.2 s apart (5/s).
+    for index, at in enumerate(told):
+        assert at >= refused + 1.0 + index * 0.2 - 0.001
+
+
+async def test_a_429_on_a_notice_stops_the_round_and_that_notice_goes_later(
+    settings: Settings, twilio: FakeTwilio
+) -> None:
+    keys = [f"whatsapp:+39333000930{i}" for i in range(3)]
+    db = await Database.open(settings.database_path)
+    try:
+        await add_users(db, keys, inbound=utcnow() - timedelta(days=2))
+        await queue(db, keys)
+    finally:
+        await db.close()
+    twilio.fail(20429, status=429)
+    async with running(settings) as (engine, _):
+
+        async def told() -> bool:  # recorded, not only received: the record follows the send
+            row = await engine.db.read_one(
+                "SELECT count(*) FROM users WHERE notice_sent_at IS NOT NULL"
+            )
+            return row is not None and row[0] == 3
+
+        await until(told)
+    [refused] = [r for r in twilio.requests if not r.ok]
+    notices = _notices(twilio)
+    assert sorted(r.params["To"] for r in notices) == keys  # one each, the refused one too
+    assert all(r.at >= refused.at + 1.0 for r in notices)  # none went during the pause
 
 
 async def test_the_daily_notice_cap_holds(settings: Settings, twilio: FakeTwilio) -> None:
@@ -451,6 +600,28 @@ async def test_a_killed_worker_sends_nothing_acknowledged_twice(
     twice = {n for n, count in delivered.items() if count > 1}
     assert not {ids[r] for r in acknowledged} & twice  # nothing acknowledged went out again
     assert len(twice) <= max(claimed, 20)  # the uncertain ones: at most the claimed batch
+
+
+def with_stop() -> Registry:
+    """The sample flows with the real STOP and START."""
+    return Registry([sample_flows.FEATURE, optout.FEATURE], menu="menu")
+
+
+async def away(engine: Engine, key: str, locale: str = "en") -> None:
+    """A WhatsApp user at the main menu who last wrote two days ago."""
+    await engine.handle(Incoming(key, text="/start", message_id=f"{key}:start"))
+    async with engine.db.transaction() as tx:
+        await users.update(tx, key, locale=locale, last_inbound_at=utcnow() - timedelta(days=2))
+
+
+def _notices(twilio: FakeTwilio) -> list[FakeSent]:
+    """The notice templates Twilio accepted."""
+    return [r for r in twilio.requests if r.ok and "ContentSid" in r.params]
+
+
+async def _counts_are(db: Database, expected: dict[str, int]) -> bool:
+    """Whether the rows per status are these."""
+    return await status_counts(db) == expected
 
 
 async def _held(db: Database, n: int) -> bool:
