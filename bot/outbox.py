@@ -19,6 +19,7 @@ from bot.retention import EVERY as PURGE_EVERY
 from bot.retention import Retention
 from bot.whatsapp_rules import within_window
 from storage import outbox as store
+from storage import roles as granted
 from storage import users
 from storage import whatsapp as statuses
 from storage.clock import utcnow
@@ -97,6 +98,14 @@ class Notifier(Protocol):
 
     async def notice(self, user: User, i18n: Translator) -> Sent:
         """Send the notice template."""
+
+
+@runtime_checkable
+class CommandLists(Protocol):
+    """A channel that shows each user a list of commands (Telegram's menu), which roles change."""
+
+    async def redraw_commands(self, user: User, roles: frozenset[str], i18n: Translator) -> Sent:
+        """Show the user the commands their roles give them now (no roles: the everyday list)."""
 
 
 def translator_for(catalogs: Catalogs, settings: Settings, user: User) -> Translator:
@@ -440,6 +449,9 @@ class OutboxWorker:
         self, sender: Sender, pacer: Pacer, eligibility: _Eligibility, row: Row, batch: _Batch
     ) -> None:
         """Render one row in the recipient's language, wait for its slot, check, send."""
+        if row.renderer == store.COMMAND_MENU:
+            batch.results[row.id] = await self._redraw_commands(sender, pacer, row, batch)
+            return
         now = self.clock()
         i18n = translator_for(self.catalogs, self.settings, row.user)
         renderer = self.registry.renderers.get(row.renderer)
@@ -477,6 +489,25 @@ class OutboxWorker:
             log.exception("sending row %s failed", row.id)
             sent = Sent("retry", reason=f"error: {exc}"[:200])
         batch.results[row.id] = self._finish(row, sent, pacer, batch)
+
+    async def _redraw_commands(
+        self, sender: Sender, pacer: Pacer, row: Row, batch: _Batch
+    ) -> Finish:
+        """A command-list row: the roles the recipient holds when it goes out, not when it was
+        queued, so that rows of a grant and a quick revoke end in the right list whatever the
+        order; in their language then."""
+        if not isinstance(sender, CommandLists):
+            return Finish(row.id, "skipped", reason=f"no command lists on {sender.channel}")
+        await pacer.wait(row.user.key)
+        key = row.user.key
+        held = self.settings.static_roles(key) | await granted.of(self.db.reader(), key)
+        i18n = translator_for(self.catalogs, self.settings, row.user)
+        try:
+            sent = await sender.redraw_commands(row.user, held, i18n)
+        except Exception as exc:  # a channel bug must not lose the row: try again later
+            log.exception("redrawing the commands of row %s failed", row.id)
+            sent = Sent("retry", reason=f"error: {exc}"[:200])
+        return self._finish(row, sent, pacer, batch)
 
     def _finish(self, row: Row, sent: Sent, pacer: Pacer, batch: _Batch) -> Finish:
         """Turn a channel's answer into the row's new state."""

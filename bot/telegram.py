@@ -26,13 +26,15 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.i18n import LOCALES, N_, negotiate
+from bot.i18n import LOCALES, N_, Translator, negotiate
 from bot.messages import Attachment, Button, Incoming, Kind, Reply, safe_filename
 from bot.outbox import Job, Pace, Sent
 from bot.plaintext import split
+from bot.registry import Registry
 from storage import callbacks, users
 from storage import roles as granted
 from storage.clock import utcnow
+from storage.users import User
 
 log = logging.getLogger(__name__)
 Invoke = Callable[..., Awaitable[Any]]  # how a Bot API method is called: paced, retried or not
@@ -78,25 +80,28 @@ class TelegramChannel:
             await self._group(update)
             return
         query = update.callback_query
-        incoming = await self.incoming(update)
-        if incoming is None:
-            if query is not None:
+        answered = False
+
+        async def answer() -> None:
+            # Every press is answered exactly once, whatever happens: delivered replies, none at
+            # all (a duplicate already delivered, flood control being silent) or a failure.
+            nonlocal answered
+            if query is not None and not answered:
+                answered = True
                 await self._answer(query.id)
-            return
 
         async def deliver(replies: list[Reply]) -> None:
-            if query is not None:
-                await self._answer(query.id)
+            await answer()  # before the replies, so the spinner stops as they arrive
             await self.send(chat.id, replies)
             if query is not None and isinstance(query.message, Message):
                 await self._clear_keyboard(query.message)
 
         try:
-            await self.engine.handle(incoming, deliver)
-        except Exception:
-            if query is not None:
-                await self._answer(query.id)  # no spinner left behind, even on failure
-            raise
+            incoming = await self.incoming(update)
+            if incoming is not None:
+                await self.engine.handle(incoming, deliver)
+        finally:
+            await answer()
 
     async def incoming(self, update: Update) -> Incoming | None:
         """The Incoming an update in a private chat stands for (None: nothing to answer)."""
@@ -290,17 +295,26 @@ async def configure(bot: Bot, engine: Engine) -> None:
             translator.t(SHORT_DESCRIPTION)[:120], language_code=language
         )
     for key, roles in (await staff(engine)).items():
-        chat_id = int(key.partition(":")[2])
-        locale = await engine.locale_of(key)
-        translator = catalogs.translator(locale)
-        commands = [
-            BotCommand(c.name, translator.t(c.description)[:256])
-            for c in registry.commands_for(roles)
-        ]
+        translator = catalogs.translator(await engine.locale_of(key))
         try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+            await chat_commands(bot, registry, translator, int(key.partition(":")[2]), roles)
         except TelegramError as exc:  # a staff member who never opened the chat
             log.warning("commands for %s not set: %s", key, exc)
+
+
+async def chat_commands(
+    bot: Bot, registry: Registry, translator: Translator, chat_id: int, roles: frozenset[str]
+) -> None:
+    """One chat's own command list: staff see theirs; for anyone else it goes, so that the
+    everyday list in their app's language applies again."""
+    scope = BotCommandScopeChat(chat_id)
+    if not roles:
+        await bot.delete_my_commands(scope=scope)
+        return
+    commands = [
+        BotCommand(c.name, translator.t(c.description)[:256]) for c in registry.commands_for(roles)
+    ]
+    await bot.set_my_commands(commands, scope=scope)
 
 
 async def staff(engine: Engine) -> dict[str, frozenset[str]]:
@@ -323,6 +337,23 @@ class TelegramSender:
 
     def __init__(self, channel: TelegramChannel) -> None:
         self.telegram = channel
+
+    async def redraw_commands(self, user: User, roles: frozenset[str], i18n: Translator) -> Sent:
+        """Set the chat's own command list for staff, or drop it for someone who has no role."""
+        chat_id = int(user.key.partition(":")[2])
+        try:
+            await chat_commands(
+                self.telegram.bot, self.telegram.engine.registry, i18n, chat_id, roles
+            )
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            return Sent("retry", reason="telegram: too many requests", retry_after=seconds)
+        except (BadRequest, Forbidden) as exc:  # no chat to set it for: nothing to retry
+            return Sent("failed", reason=f"telegram: {exc.message}")
+        except TelegramError as exc:  # network trouble, timeouts: try again with backoff
+            return Sent("retry", reason=f"telegram: {exc.message}")
+        return Sent("sent")
 
     async def send(self, job: Job, pace: Pace) -> Sent:
         """Send (or edit) a row's replies; 403, 429 and other errors are reported, not raised."""

@@ -136,6 +136,14 @@ class Turn:
         self.notified = True
         return row
 
+    async def redraw_commands(self, recipient: str) -> None:
+        """Have someone's list of commands redrawn for their roles and language once this step
+        commits: an outbox row, so that a crash cannot leave a revoked admin with admin commands."""
+        await outbox.enqueue(
+            self.db, recipient, outbox.COMMAND_MENU, {}, lane="direct", now=self.now
+        )
+        self.notified = True
+
     async def update_user(self, **changes: Any) -> None:
         """Store changes to the user's record and keep `turn.user` in step."""
         await users.update(self.db, self.key, **changes)

@@ -84,7 +84,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Starlett
             else:
                 log.info("no TELEGRAM_BOT_TOKEN: Telegram is off")
             if settings.whatsapp:
-                sender = WhatsAppSender.create(settings)
+                sender = WhatsAppSender.create(settings, engine.catalogs)
                 stack.push_async_callback(sender.close)
                 channels.whatsapp_sender = sender
                 channels.whatsapp = WhatsAppChannel(engine)

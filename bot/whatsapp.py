@@ -20,7 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Catalogs, Translator
 from bot.messages import Incoming, Kind, Reply, is_user_key
 from bot.outbox import Job, Pace, Sent
 from bot.plaintext import render, split
@@ -221,19 +221,22 @@ class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
 class WhatsAppSender:
     """Outbound messages through Twilio's async client; created and closed in a running loop."""
 
-    def __init__(self, settings: Settings, http: _HttpClient, client: Client) -> None:
+    def __init__(
+        self, settings: Settings, catalogs: Catalogs, http: _HttpClient, client: Client
+    ) -> None:
         self.settings = settings
+        self.catalogs = catalogs  # the notice names the sender in its template's language
         self._http = http
         self.client = client
 
     @classmethod
-    def create(cls, settings: Settings) -> WhatsAppSender:
+    def create(cls, settings: Settings, catalogs: Catalogs) -> WhatsAppSender:
         """Build the client (inside the event loop: aiohttp needs one)."""
         http = _HttpClient()
         client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
         if settings.twilio_api_base_url:
             client.api.base_url = settings.twilio_api_base_url
-        return cls(settings, http, client)
+        return cls(settings, catalogs, http, client)
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -253,13 +256,16 @@ class WhatsAppSender:
             sids += result.sids
         return Delivery("sent", tuple(sids))
 
-    async def notice(self, to: str, locale: str, translator: Translator | None = None) -> Delivery:
-        """The utility template telling the user a message waits (variables never at the ends)."""
+    async def notice(self, to: str, locale: str) -> Delivery:
+        """The utility template telling the user a message waits (variables never at the ends),
+        in their language, or else in the default language; the sender's name in the same."""
         templates = self.settings.twilio_template_sids or {}
-        sid = templates.get(locale) or templates.get(self.settings.default_locale)
+        if locale not in templates:
+            locale = self.settings.default_locale
+        sid = templates.get(locale)
         if sid is None:
             return Delivery("no_template", reason="no notice template configured")
-        name = translator.t(SENDER_NAME) if translator is not None else SENDER_NAME
+        name = self.catalogs.translator(locale).t(SENDER_NAME)
         variables = json.dumps({"1": name}, ensure_ascii=False)
         return await self.message(to, content_sid=sid, content_variables=variables)
 
@@ -317,7 +323,7 @@ class WhatsAppOutbox:
 
     async def notice(self, user: User, i18n: Translator) -> Sent:
         """The notice template, in the user's language."""
-        return _sent(await self.sender.notice(user.key, i18n.locale, i18n))
+        return _sent(await self.sender.notice(user.key, i18n.locale))
 
 
 def _sent(delivery: Delivery) -> Sent:

@@ -11,7 +11,7 @@ from bot.turn import Turn
 from handlers.holdings import holdings
 from handlers.optout import STOP_WORD
 from handlers.roles import role_name
-from storage import personal, roles
+from storage import outbox, personal, roles
 from storage.clock import to_db
 
 flow = Flow("delete", entry="confirm")
@@ -35,9 +35,9 @@ async def staff(turn: Turn) -> set[str]:
     return keys
 
 
-async def _count(turn: Turn, sql: str) -> int:
-    """A count about the user (`?` is their key, `:now` the current time)."""
-    return int(await turn.db.fetch_value(sql, {"key": turn.key, "now": to_db(turn.now)}))
+async def _count(turn: Turn, sql: str, **values: str) -> int:
+    """A count about the user (`:key` is their key, `:now` the current time, then `values`)."""
+    return int(await turn.db.fetch_value(sql, {"key": turn.key, "now": to_db(turn.now), **values}))
 
 
 async def consequences(turn: Turn) -> list[str]:
@@ -86,7 +86,8 @@ async def consequences(turn: Turn) -> list[str]:
     waiting = await _count(
         turn,
         "SELECT count(*) FROM outbox WHERE recipient = :key"
-        " AND status IN ('pending', 'claimed', 'held')",
+        " AND status IN ('pending', 'claimed', 'held') AND renderer != :commands",
+        commands=outbox.COMMAND_MENU,
     )
     if waiting:
         lines.append(

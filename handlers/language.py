@@ -33,6 +33,8 @@ async def take_language(turn: Turn, answer: Answer) -> Next:
     """Store the choice and speak it from this message on."""
     if answer.choice not in LOCALES:
         return flow.again
+    if turn.roles and answer.choice != turn.user.locale:  # staff's own list is in their language
+        await turn.redraw_commands(turn.key)
     await turn.update_user(locale=answer.choice)
     turn.set_locale(answer.choice)
     turn.reply(turn.t("From now on I will write to you in English."))

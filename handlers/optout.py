@@ -19,7 +19,8 @@ START_WORD = N_("START")
 async def opt_out(turn: Turn) -> Next:
     """Stop everything we would send unasked, and say how to undo it."""
     if turn.user.opted_out_at is None:
-        await turn.update_user(opted_out_at=turn.now)
+        # The START before it says nothing any more: each state is kept with its own time only.
+        await turn.update_user(opted_out_at=turn.now, opted_in_at=None)
     turn.reply(
         turn.t(
             "Done: we will send you nothing on our own any more (no announcements, reminders or"
@@ -35,7 +36,7 @@ async def opt_out(turn: Turn) -> Next:
 async def opt_in(turn: Turn) -> Next:
     """Turn proactive messages back on."""
     if turn.user.opted_out_at is not None:
-        await turn.update_user(opted_out_at=None)
+        await turn.update_user(opted_out_at=None, opted_in_at=turn.now)
     turn.reply(
         turn.t("Messages from us are on again. To stop them, send {stop}.", stop=turn.t(STOP_WORD))
     )

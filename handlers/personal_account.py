@@ -12,7 +12,7 @@ from bot.turn import Turn
 from handlers.holdings import Holding, counted
 from handlers.places import country_name, zone_label
 from handlers.roles import role_name
-from storage import personal
+from storage import outbox, personal
 from storage.clock import from_db, to_db
 from storage.database import Tx
 
@@ -29,6 +29,7 @@ MESSAGE_KINDS = {
     "questions.details": N_("details added to a question"),
     "ideas.status": N_("a project idea's new status"),
     "roles.granted": N_("a role given to you"),
+    outbox.COMMAND_MENU: N_("your list of commands, updated for your role and language"),
     "broadcasts.announce": N_("an announcement"),
     "broadcasts.progress": N_("an announcement's progress"),
     "broadcasts.report": N_("an announcement's report"),
@@ -57,7 +58,7 @@ async def export_user(tx: Tx, key: str, locale: str) -> list[dict[str, Any]]:
 
 
 def describe_user(turn: Turn, rows: Records) -> list[str]:
-    """Profile, language, consent, announcements, opt-out and reachability."""
+    """Profile, language, consent, announcements, opt-out (or opt-in) and reachability."""
     if not rows:
         return []
     row = rows[0]
@@ -95,6 +96,13 @@ def describe_user(turn: Turn, rows: Records) -> list[str]:
             turn.t(
                 "Messages we send on our own: stopped on {date}",
                 date=when(turn, row["opted_out_at"]),
+            )
+        )
+    elif row["opted_in_at"]:
+        lines.append(
+            turn.t(
+                "Messages we send on our own: on again since {date}",
+                date=when(turn, row["opted_in_at"]),
             )
         )
     if row["unreachable_at"]:
@@ -135,7 +143,7 @@ async def erase_user(turn: Turn) -> None:
         " time_zone = NULL, consent_version = NULL, consent_at = NULL,"
         " consent_asked_version = NULL, announcements = 1, unreachable_at = NULL,"
         " unreachable_reason = NULL, last_inbound_at = NULL, notice_sent_at = NULL,"
-        " created_at = ? WHERE key = ?",
+        " opted_in_at = NULL, created_at = ? WHERE key = ?",
         (to_db(turn.now), turn.key),
     )
 
@@ -234,7 +242,10 @@ def describe_outbox(turn: Turn, rows: Records) -> list[str]:
                     date=when(turn, r["not_before"]),
                 )
             )
-    done = sum(1 for r in rows if r["status"] not in WAITING)
+    # A command list redrawn is no message: it is named while it waits, and not counted after.
+    done = sum(
+        1 for r in rows if r["status"] not in WAITING and r["renderer"] != outbox.COMMAND_MENU
+    )
     if done:
         lines.append(
             turn.ngettext(

@@ -112,6 +112,7 @@ async def take_role(turn: Turn, answer: Answer) -> Next:
     if granted:
         turn.reply(turn.t("Done: {key} is now {role}.", key=key, role=role))
         await turn.notify(key, "roles.granted", {"role": answer.choice})
+        await turn.redraw_commands(key)
     else:
         turn.reply(turn.t("{key} already was {role}.", key=key, role=role))
     return "main"
@@ -146,6 +147,7 @@ async def take_revoke(turn: Turn, answer: Answer) -> Next:
         return flow.again
     if await grants.revoke(turn.db, key, role):
         turn.reply(turn.t("Done: {key} is no longer {role}.", key=key, role=role_name(turn, role)))
+        await turn.redraw_commands(key)
     return "main"
 
 

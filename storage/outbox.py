@@ -15,6 +15,10 @@ from storage.users import COLUMNS, User
 
 LANES = ("direct", "bulk")
 FINAL = ("sent", "failed", "skipped", "cancelled")
+# Not a message: the recipient's list of commands, redrawn for their roles and language at send
+# time (a role granted or revoked in the chat). Opt-outs do not hold it back; channels without
+# such lists skip it.
+COMMAND_MENU = "command-menu"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +146,10 @@ LIMIT :limit
 """
 
 
-def ineligible(user: User, lane: str) -> str | None:
+def ineligible(user: User, lane: str, renderer: str = "") -> str | None:
     """Why a row may not go to this user now (None: it may)."""
+    if renderer == COMMAND_MENU:  # a revoked admin who sent STOP must still lose the admin list
+        return None
     if user.opted_out_at is not None:
         return "opted out"
     if user.unreachable_at is not None:
@@ -174,7 +180,7 @@ async def claim(
         )
         for raw in found:
             user = User.from_row(raw, prefix="u_")
-            reason = ineligible(user, raw["lane"])
+            reason = ineligible(user, raw["lane"], raw["renderer"])
             if reason is not None:
                 skipped.append((reason, to_db(now), raw["id"]))
                 continue
@@ -258,7 +264,7 @@ async def still_eligible(tx: Tx, rows: Sequence[Row]) -> dict[int, str]:
     blocked = {}
     for row in rows:
         user = now_users.get(row.user.key)
-        reason = "deleted" if user is None else ineligible(user, row.lane)
+        reason = "deleted" if user is None else ineligible(user, row.lane, row.renderer)
         if reason is not None:
             blocked[row.id] = reason
     return blocked

@@ -25,6 +25,7 @@ UPDATABLE = frozenset(
         "unreachable_reason",
         "last_inbound_at",
         "opted_out_at",
+        "opted_in_at",
         "notice_sent_at",
     }
 )
@@ -51,6 +52,7 @@ class User:
     created_at: datetime | None = None
     opted_out_at: datetime | None = None
     notice_sent_at: datetime | None = None
+    opted_in_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Row, prefix: str = "") -> User:

@@ -52,7 +52,7 @@ async def running(
         engine = await stack.enter_async_context(engine_for(settings, registry))
         application = telegram_application(settings, polling=False)
         await stack.enter_async_context(application)
-        whatsapp = WhatsAppSender.create(settings)
+        whatsapp = WhatsAppSender.create(settings, engine.catalogs)
         stack.push_async_callback(whatsapp.close)
         senders: list[Sender] = [
             TelegramSender(TelegramChannel(engine, application.bot)),

@@ -132,3 +132,38 @@ async def test_mydata_from_settings_comes_back_to_settings(chat: Callable[..., C
     assert user.replies[0].title == "Your data"
     await user.send("back")
     assert user.last.title == "Settings"
+
+
+async def test_mydata_shows_when_messages_were_stopped_and_when_turned_back_on(
+    chat: Callable[..., Chat], db: Database
+) -> None:
+    user = await onboard(chat, "telegram:6203")
+    await user.send("STOP")
+    await user.send("/mydata")
+    assert "Messages we send on our own: stopped on " in user.text
+    assert "on again since" not in user.text
+    await user.send("START")
+    await user.send("/mydata")
+    assert "Messages we send on our own: on again since " in user.text
+    assert "stopped on" not in user.text
+    [attached] = [r.attachment for r in user.replies if r.attachment is not None]
+    assert isinstance(attached, Attachment)
+    [row] = json.loads(attached.data)["tables"]["users"]
+    assert row["opted_out_at"] is None and row["opted_in_at"] is not None
+    await user.send("STOP")  # stopped again: the earlier START no longer says anything
+    stored = await db.read_one(
+        "SELECT opted_out_at, opted_in_at FROM users WHERE key = 'telegram:6203'"
+    )
+    assert stored is not None and stored[0] is not None and stored[1] is None
+
+
+async def test_a_start_without_a_stop_changes_nothing(
+    chat: Callable[..., Chat], db: Database
+) -> None:
+    user = await onboard(chat, "telegram:6204")
+    await user.send("START")
+    assert user.replies[0].text == "Messages from us are on again. To stop them, send STOP."
+    stored = await db.read_one(
+        "SELECT opted_out_at, opted_in_at FROM users WHERE key = 'telegram:6204'"
+    )
+    assert stored is not None and tuple(stored) == (None, None)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.engine import Engine
+from bot.i18n import Catalogs
+from tests.fake_telegram import Call, FakeTelegram
+from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
+from tests.stack import both_channels, running
 
 
 async def onboarded(chat: Callable[..., Chat], key: str) -> Chat:
@@ -59,9 +67,13 @@ async def test_admin_grants_and_revokes_a_role(chat: Callable[..., Chat], engine
     await admin.press("consular officer")
     assert admin.replies[0].text == "Done: whatsapp:+393331234567 is now consular officer."
 
-    rows = await engine.db.read_all("SELECT recipient, renderer, args, lane FROM outbox")
+    rows = await engine.db.read_all(
+        "SELECT recipient, renderer, args, lane FROM outbox WHERE recipient = ? ORDER BY id",
+        (member.user,),
+    )
     assert [tuple(r) for r in rows] == [
-        ("whatsapp:+393331234567", "roles.granted", '{"role":"officer"}', "direct")
+        ("whatsapp:+393331234567", "roles.granted", '{"role":"officer"}', "direct"),
+        ("whatsapp:+393331234567", "command-menu", "{}", "direct"),
     ]  # queued with the grant, in the same transaction
 
     await member.send("/whoami")
@@ -105,3 +117,77 @@ async def test_whoami_for_a_member_in_albanian(chat: Callable[..., Chat]) -> Non
     await member.press("later")
     await member.send("/whoami")
     assert member.replies[0].text == "Çelësi juaj: telegram:402\nRoli juaj: anëtar"
+
+
+def scoped(fake: FakeTelegram, method: str, chat_id: int) -> list[Call]:
+    """Bot API calls of a method made for one chat's own command list."""
+    return [
+        c
+        for c in fake.sent(method=method)
+        if json.loads(c.params.get("scope", "{}")) == {"type": "chat", "chat_id": chat_id}
+    ]
+
+
+async def test_a_role_granted_or_revoked_redraws_that_persons_telegram_commands(
+    db_path: Path, fake: FakeTelegram, twilio: FakeTwilio, catalogs: Catalogs
+) -> None:
+    settings = both_channels(db_path, fake.url, twilio.url, admins=frozenset({"telegram:1"}))
+    async with running(settings) as (engine, _):
+        italian = Chat(engine, "telegram:402", "it")
+        await italian.send("/start")
+        await italian.press("it")
+        await italian.press("agree")
+        await italian.press("skip")
+        await onboarded(lambda key, hint: Chat(engine, key, hint), "whatsapp:+393331234599")
+        admin = await onboarded(lambda key, hint: Chat(engine, key, hint), "telegram:1")
+        await admin.press("Roles")
+        for key in ("telegram:402", "whatsapp:+393331234599"):
+            await admin.press("Grant a role")
+            await admin.send(key)
+            await admin.press("consular officer")
+        await fake.wait_for(lambda: bool(scoped(fake, "setMyCommands", 402)))
+        [call] = scoped(fake, "setMyCommands", 402)
+        commands = {c["command"]: c["description"] for c in json.loads(call.params["commands"])}
+        it = catalogs.translator("it").t
+        assert commands["questions"] == it("Questions waiting for an officer")  # her language
+        assert "roles" not in commands and "broadcast" not in commands
+
+        await italian.send("STOP")  # no messages unasked; her command list is no message
+        await admin.press("Revoke a role")
+        await admin.press("telegram:402 – consular officer")
+        await fake.wait_for(lambda: bool(scoped(fake, "deleteMyCommands", 402)))  # everyday list
+        rows = await settled(engine)
+    assert rows == [
+        ("telegram:1", "sent", None),  # the admin's first choice of language
+        ("telegram:402", "sent", None),
+        ("telegram:402", "sent", None),
+        ("whatsapp:+393331234599", "skipped", "no command lists on whatsapp"),
+    ]
+
+
+async def test_a_staff_member_who_changes_language_gets_the_list_in_it(
+    db_path: Path, fake: FakeTelegram, twilio: FakeTwilio, catalogs: Catalogs
+) -> None:
+    settings = both_channels(db_path, fake.url, twilio.url, admins=frozenset({"telegram:1"}))
+    async with running(settings) as (engine, _):
+        admin = await onboarded(lambda key, hint: Chat(engine, key, hint), "telegram:1")
+        await admin.send("/language")
+        await admin.press("el")
+        await fake.wait_for(lambda: len(scoped(fake, "setMyCommands", 1)) >= 2)
+    *_, call = scoped(fake, "setMyCommands", 1)
+    commands = {c["command"]: c["description"] for c in json.loads(call.params["commands"])}
+    assert commands["roles"] == catalogs.translator("el").t("Grant and revoke roles")
+
+
+async def settled(engine: Engine, seconds: float = 10.0) -> list[tuple[str, str, str | None]]:
+    """The command-list rows once none waits, by recipient."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = await engine.db.read_all(
+            "SELECT recipient, status, reason FROM outbox WHERE renderer = 'command-menu'"
+            " ORDER BY recipient, id"
+        )
+        if all(r[1] not in ("pending", "claimed") for r in rows):
+            return [tuple(r) for r in rows]
+        assert time.monotonic() < deadline, "command-list rows still waiting"
+        await asyncio.sleep(0.02)

@@ -413,6 +413,62 @@ async def test_a_failure_inside_the_engine_answers_500_then_the_redelivery_is_pr
     assert fake.texts(7005)[-2] == f"flaky ok attempt-{os.getpid()}"
 
 
+def answers(fake: FakeTelegram, update: dict[str, Any]) -> int:
+    """How many times a button press's callback query was answered."""
+    query = update["callback_query"]["id"]
+    return sum(
+        1
+        for c in fake.sent(method="answerCallbackQuery")
+        if c.params.get("callback_query_id") == query
+    )
+
+
+async def test_every_delivery_of_a_press_is_answered_once_even_a_duplicate(
+    web: httpx.AsyncClient, fake: FakeTelegram
+) -> None:
+    assert (await post(web, tg.text_update(7006, "/start"), 40)).status_code == 200
+    update = await press(fake, 7006, "Counter")
+    for delivery in range(1, 4):  # Telegram delivers it again when our 200 did not reach it
+        assert (await post(web, update, 41)).status_code == 200
+        assert answers(fake, update) == delivery  # no spinner left, the replies not sent again
+    assert fake.texts(7006) == ["hello", "Menu", "say something"]
+
+
+async def test_a_press_whose_replies_fail_is_answered_once(
+    web: httpx.AsyncClient, fake: FakeTelegram
+) -> None:
+    assert (await post(web, tg.text_update(7007, "/start"), 50)).status_code == 200
+    update = await press(fake, 7007, "Counter")
+    fake.fail("sendMessage", 7007, status=500, description="Internal Server Error")
+    assert (await post(web, update, 51)).status_code == 500
+    assert answers(fake, update) == 1  # answered before the send failed, not again after
+    assert (await post(web, update, 51)).status_code == 200
+    assert answers(fake, update) == 2 and fake.texts(7007)[-1] == "say something"
+
+
+async def test_presses_while_flood_control_is_silent_are_still_answered(
+    fake: FakeTelegram, settings: Settings
+) -> None:
+    from dataclasses import replace
+
+    quick = replace(
+        settings, flood_messages=2, flood_window_seconds=3600, flood_cooldown_seconds=3600
+    )
+    async with (
+        serve(create_app(quick, sample_flows.registry())) as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        client.headers[SECRET_HEADER] = webhook_secret(quick)
+        assert (await post(client, tg.text_update(7008, "/start"), 60)).status_code == 200
+        presses = [await press(fake, 7008, "Counter") for _ in range(4)]
+        for update_id, update in enumerate(presses, 61):
+            assert (await post(client, update, update_id)).status_code == 200
+        assert [answers(fake, u) for u in presses] == [1, 1, 1, 1]
+    texts = fake.texts(7008)
+    assert texts[-1].startswith("You are sending many messages very fast.")  # said once
+    assert sum(t.startswith("You are sending many") for t in texts) == 1
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -161,9 +162,9 @@ async def test_unsigned_webhooks_get_403_and_store_nothing(
     sig = RequestValidator(AUTH).compute_signature(f"{PUBLIC}/whatsapp", form)
     response = await client.post("/whatsapp", data=tampered, headers={"X-Twilio-Signature": sig})
     assert response.status_code == 403
-    rows = await client.get("/healthz")
-    assert rows.status_code == 200
-    del settings
+    assert (await client.get("/healthz")).status_code == 200  # the app is up: it just refused
+    for table in ("users", "processed_messages", "conversations", "whatsapp_statuses"):
+        assert await rows_in(settings, table) == 0, table
 
 
 async def test_nothing_is_stored_for_a_forged_webhook(settings: Settings) -> None:
@@ -235,20 +236,44 @@ async def test_stop_and_start_in_each_language(
     await phone.send({"+355": "1", "+393": "2", "+306": "3", "+141": "4"}[number[:4]])
     await phone.send(stop)
     assert stopped_word in phone.messages[0]
-    assert await opted_out(settings, phone.number)
+    stopped_at, started_at = await opt_times(settings, phone.number)
+    assert stopped_at is not None and started_at is None
     await phone.send(start)
-    assert not await opted_out(settings, phone.number)
+    stopped_at, started_at = await opt_times(settings, phone.number)
+    assert stopped_at is None and started_at is not None  # START is stored with its time too
 
 
-async def test_basta_inside_a_sentence_does_not_unsubscribe(
-    client: httpx.AsyncClient, settings: Settings
+@pytest.mark.parametrize(
+    ("number", "choice", "sentences", "word"),
+    [
+        (
+            "+393339999999",
+            "2",
+            ["Stop un attimo, ho sbagliato", "basta così, grazie", "Basta"],
+            "stop",
+        ),
+        ("+355699999999", "1", ["Ndalo pak, kam një pyetje", "mos ndalo njoftimet"], "Ndalo"),
+        ("+306999999999", "3", ["στοπ για λίγο, έκανα λάθος", "ΣΤΟΠ στις ειδοποιήσεις;"], "στοπ"),
+        ("+14155559999", "4", ["please stop sending me the wrong language"], "STOP"),
+    ],
+)
+async def test_a_stop_word_inside_a_sentence_does_not_unsubscribe_but_alone_it_does(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    number: str,
+    choice: str,
+    sentences: list[str],
+    word: str,
 ) -> None:
-    phone = Phone(client, "+393339999999")
+    phone = Phone(client, number)
     await phone.send("ciao")
-    await phone.send("2")
-    await phone.send("basta così, grazie")
-    await phone.send("please stop sending me the wrong language")
-    assert not await opted_out(settings, phone.number)
+    await phone.send(choice)
+    await phone.send("2")  # "Not now" to the privacy notice: the main menu, where text is searched
+    for sentence in sentences:  # "basta" is no stop word at all: alone it often means "that's all"
+        await phone.send(sentence)
+        assert not await opted_out(settings, phone.number), sentence
+    await phone.send(word)
+    assert await opted_out(settings, phone.number)
 
 
 async def opted_out(settings: Settings, key: str) -> bool:
@@ -260,6 +285,28 @@ async def opted_out(settings: Settings, key: str) -> bool:
             await conn.execute_fetchall("SELECT opted_out_at FROM users WHERE key = ?", (key,))
         )
     return bool(rows) and rows[0][0] is not None
+
+
+async def opt_times(settings: Settings, key: str) -> tuple[str | None, str | None]:
+    """When the user last sent STOP and START (None: not in force), read while the app runs."""
+    import aiosqlite
+
+    async with aiosqlite.connect(f"file:{settings.database_path}?mode=ro", uri=True) as conn:
+        [(stopped, started)] = list(
+            await conn.execute_fetchall(
+                "SELECT opted_out_at, opted_in_at FROM users WHERE key = ?", (key,)
+            )
+        )
+    return stopped, started
+
+
+async def rows_in(settings: Settings, table: str) -> int:
+    """How many rows a table holds, read on a read-only connection while the app runs."""
+    import aiosqlite
+
+    async with aiosqlite.connect(f"file:{settings.database_path}?mode=ro", uri=True) as conn:
+        [(count,)] = list(await conn.execute_fetchall(f"SELECT count(*) FROM {table}"))
+    return int(count)
 
 
 async def test_a_5000_character_reply_is_split_under_1600(settings: Settings) -> None:
@@ -327,9 +374,9 @@ def test_language_hints_from_the_number() -> None:
 
 
 async def test_outbound_inside_and_outside_the_window(
-    twilio: FakeTwilio, settings: Settings
+    twilio: FakeTwilio, settings: Settings, catalogs: Catalogs
 ) -> None:
-    sender = WhatsAppSender.create(settings)
+    sender = WhatsAppSender.create(settings, catalogs)
     try:
         inside = await sender.send("whatsapp:+393331112222", ["first", "second"], "it", utcnow())
         outside = await sender.send(
@@ -347,17 +394,54 @@ async def test_outbound_inside_and_outside_the_window(
     assert first.params["StatusCallback"] == f"{PUBLIC}/whatsapp/status"
     assert "Body" not in notice.params
     assert notice.params["ContentSid"] == TEMPLATES["it"]
-    assert (
-        notice.params["ContentVariables"] == '{"1": "the Ministry for Europe and Foreign Affairs"}'
+    # The Italian template names the sender in Italian, not in the English of the source.
+    assert notice.params["ContentVariables"] == (
+        '{"1": "il Ministero per l\'Europa e gli Affari Esteri"}'
     )
 
 
-async def test_outside_the_window_without_a_template(
-    twilio: FakeTwilio, settings: Settings
+@pytest.mark.parametrize(
+    ("locale", "templates", "template", "name"),
+    [
+        ("el", TEMPLATES, TEMPLATES["el"], "το Υπουργείο Ευρώπης και Εξωτερικών"),
+        ("en", TEMPLATES, TEMPLATES["en"], "the Ministry for Europe and Foreign Affairs"),
+        # No Italian template: the default language's (Albanian) goes out, with the name in it.
+        (
+            "it",
+            {"sq": TEMPLATES["sq"]},
+            TEMPLATES["sq"],
+            "Ministria për Evropën dhe Punët e Jashtme",
+        ),
+    ],
+)
+async def test_the_notice_names_the_sender_in_the_templates_language(
+    twilio: FakeTwilio,
+    settings: Settings,
+    catalogs: Catalogs,
+    locale: str,
+    templates: dict[str, str],
+    template: str,
+    name: str,
 ) -> None:
     from dataclasses import replace
 
-    sender = WhatsAppSender.create(replace(settings, twilio_template_sids=None))
+    sender = WhatsAppSender.create(replace(settings, twilio_template_sids=templates), catalogs)
+    try:
+        outcome = await sender.send("whatsapp:+393331112222", ["held"], locale, None)
+    finally:
+        await sender.close()
+    assert outcome.outcome == "sent"
+    [notice] = twilio.requests
+    assert notice.params["ContentSid"] == template
+    assert json.loads(notice.params["ContentVariables"]) == {"1": name}
+
+
+async def test_outside_the_window_without_a_template(
+    twilio: FakeTwilio, settings: Settings, catalogs: Catalogs
+) -> None:
+    from dataclasses import replace
+
+    sender = WhatsAppSender.create(replace(settings, twilio_template_sids=None), catalogs)
     try:
         outcome = await sender.send("whatsapp:+393331112222", ["held"], "it", None)
     finally:
@@ -379,10 +463,10 @@ async def test_outside_the_window_without_a_template(
     ],
 )
 async def test_error_codes_become_outcomes(
-    twilio: FakeTwilio, settings: Settings, code: int, status: int, outcome: str
+    twilio: FakeTwilio, settings: Settings, catalogs: Catalogs, code: int, status: int, outcome: str
 ) -> None:
     twilio.fail(code, status)
-    sender = WhatsAppSender.create(settings)
+    sender = WhatsAppSender.create(settings, catalogs)
     try:
         result = await sender.send("whatsapp:+393331112222", ["hello"], "it", utcnow())
     finally:
