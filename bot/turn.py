@@ -139,6 +139,8 @@ class Turn:
     async def redraw_commands(self, recipient: str) -> None:
         """Have someone's list of commands redrawn for their roles and language once this step
         commits: an outbox row, so that a crash cannot leave a revoked admin with admin commands."""
+        if not recipient.startswith("telegram:"):  # only Telegram shows a list of commands
+            return
         await outbox.enqueue(
             self.db, recipient, outbox.COMMAND_MENU, {}, lane="direct", now=self.now
         )

@@ -299,7 +299,7 @@ async def settle_held(tx: Tx, recipient: str, now: datetime) -> list[Row]:
     keep: list[Row] = []
     skipped: list[tuple[str, str, int]] = []
     for row in await held(tx, recipient):
-        reason = ineligible(row.user, row.lane)
+        reason = ineligible(row.user, row.lane, row.renderer)
         if reason is None:
             keep.append(row)
         else:

@@ -73,8 +73,7 @@ async def test_admin_grants_and_revokes_a_role(chat: Callable[..., Chat], engine
     )
     assert [tuple(r) for r in rows] == [
         ("whatsapp:+393331234567", "roles.granted", '{"role":"officer"}', "direct"),
-        ("whatsapp:+393331234567", "command-menu", "{}", "direct"),
-    ]  # queued with the grant, in the same transaction
+    ]  # queued with the grant, in the same transaction (no command list: WhatsApp has none)
 
     await member.send("/whoami")
     assert member.replies[0].text.endswith("Your role: consular officer")
@@ -161,8 +160,7 @@ async def test_a_role_granted_or_revoked_redraws_that_persons_telegram_commands(
         ("telegram:1", "sent", None),  # the admin's first choice of language
         ("telegram:402", "sent", None),
         ("telegram:402", "sent", None),
-        ("whatsapp:+393331234599", "skipped", "no command lists on whatsapp"),
-    ]
+    ]  # none for the WhatsApp officer: WhatsApp shows no list of commands
 
 
 async def test_a_staff_member_who_changes_language_gets_the_list_in_it(
