@@ -488,7 +488,8 @@ async def test_admin_lists_by_status_sector_and_county_and_moves_an_idea_on(
     await admin.press("Back to the list")  # the filter (received) is still in force
     assert "1 idea matches." in admin.last.text and "shortlisted: 1" in admin.last.text
     rows = await engine.db.read_all(
-        "SELECT recipient, renderer, args, idempotency_key FROM outbox ORDER BY id"
+        "SELECT recipient, renderer, args, idempotency_key FROM outbox"
+        " WHERE renderer != 'command-menu' ORDER BY id"  # the admin's first language choice
     )
     assert [tuple(r) for r in rows] == [
         ("telegram:7505", "ideas.status", '{"change":3}', "idea:1:status:3"),
