@@ -14,6 +14,7 @@ from bot.registry import Registry
 from bot.runtime import engine_for, telegram_application, worker_for
 from bot.telegram import TelegramChannel, TelegramSender
 from bot.whatsapp import WhatsAppOutbox, WhatsAppSender
+from storage.database import Database
 
 TOKEN = "123456789:AAE1bcdefghijklmnopqrstuvwxyz012345"
 ACCOUNT = "AC" + "0123456789abcdef" * 2
@@ -41,6 +42,16 @@ def both_channels(db_path: Path, telegram_url: str, twilio_url: str, **extra: ob
         **extra,
     }
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Database]:
+    """The settings' database, open for preparing or inspecting it beside the bot, then closed."""
+    db = await Database.open(settings.database_path)
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 @asynccontextmanager

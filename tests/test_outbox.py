@@ -32,7 +32,7 @@ from tests import sample_flows, stack
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.fake_twilio import Sent as FakeSent
-from tests.stack import both_channels
+from tests.stack import both_channels, opened
 
 TEMPLATES = stack.TEMPLATES
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,15 +114,12 @@ async def test_rows_across_both_channels_arrive_once_in_each_language_at_send_ti
 ) -> None:
     telegram = [f"telegram:{1000 + i}" for i in range(150)]
     whatsapp = [f"whatsapp:+3933300{i:05d}" for i in range(150)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, telegram + whatsapp)
         await queue(db, telegram + whatsapp)
         async with db.transaction() as tx:  # a language changed after queueing: send time decides
             await users.update(tx, telegram[0], locale="el")
             await users.update(tx, whatsapp[1], locale="sq")
-    finally:
-        await db.close()
     async with running(settings) as (engine, _):
         await settled(engine.db)
         assert await status_counts(engine.db) == {"sent": 300}
@@ -144,12 +141,9 @@ async def test_blocked_and_opted_out_recipients_are_marked_and_never_retried(
     settings: Settings, fake: FakeTelegram, twilio: FakeTwilio
 ) -> None:
     blocked, opted = "telegram:2001", "whatsapp:+393330002002"
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, [blocked, opted])
         await queue(db, [blocked, opted, blocked, opted])
-    finally:
-        await db.close()
     fake.fail("sendMessage", 2001, status=403, times=10)
     twilio.fail(21610, to=opted, times=10)
     async with running(settings) as (engine, _):
@@ -172,12 +166,9 @@ async def test_a_429_is_waited_out_while_the_other_channel_keeps_sending(
 ) -> None:
     telegram = [f"telegram:{3000 + i}" for i in range(5)]
     whatsapp = [f"whatsapp:+3933303{i:04d}" for i in range(20)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, telegram + whatsapp)
         await queue(db, telegram)
-    finally:
-        await db.close()
     fake.fail("sendMessage", status=429, description="Too Many Requests", retry_after=3)
     # One send in flight at a time: a send already on its way when the 429 came back cannot
     # land inside the pause and blur what the pause proves.
@@ -199,12 +190,9 @@ async def test_a_user_who_opts_out_mid_send_gets_nothing_more(
     settings: Settings, fake: FakeTelegram
 ) -> None:
     key = "telegram:4001"
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, [key])
         await queue(db, [key] * 40, renderer="numbered", lane="bulk")
-    finally:
-        await db.close()
     async with running(replace(settings, telegram_pace=10.0)) as (engine, _):
         await fake.wait_for(lambda: len(fake.sent(4001)) >= 5)
         async with engine.db.transaction() as tx:
@@ -221,12 +209,9 @@ async def test_a_direct_row_overtakes_thousands_of_bulk_rows(
     settings: Settings, fake: FakeTelegram
 ) -> None:
     keys = [f"telegram:{50000 + i}" for i in range(3000)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, [*keys, "telegram:9"])
         await queue(db, keys, renderer="numbered", lane="bulk")
-    finally:
-        await db.close()
     async with running(replace(settings, telegram_pace=400.0, outbox_batch=50)) as (engine, worker):
         await fake.wait_for(lambda: len(fake.sent()) >= 100)
         async with engine.db.transaction() as tx:
@@ -354,12 +339,9 @@ async def test_no_notice_for_held_messages_the_user_may_no_longer_receive(
     settings: Settings, twilio: FakeTwilio
 ) -> None:
     key = "whatsapp:+393330005106"
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, [key], inbound=utcnow() - timedelta(days=3))
         await queue(db, [key], renderer="numbered", lane="bulk")
-    finally:
-        await db.close()
     async with running(replace(settings, whatsapp_daily_template_cap=0)) as (engine, _):
         await until(lambda: _held(engine.db, 1))  # and no notice: today's cap is spent
         async with engine.db.transaction() as tx:
@@ -376,13 +358,10 @@ async def test_notices_keep_the_whatsapp_pace_and_wait_out_a_429(
 ) -> None:
     writer = "whatsapp:+393330009200"
     waiting = [f"whatsapp:+39333000920{i}" for i in range(1, 4)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, [writer])
         await add_users(db, waiting, inbound=utcnow() - timedelta(days=2))
         await queue(db, [writer, *waiting])
-    finally:
-        await db.close()
     twilio.fail(20429, status=429, to=writer)  # the message within the window meets a 429
     async with running(replace(settings, whatsapp_pace=5.0)):
         await until(lambda: _true(len(_notices(twilio)) == 3 and bool(twilio.bodies(writer))))
@@ -397,12 +376,9 @@ async def test_a_429_on_a_notice_stops_the_round_and_that_notice_goes_later(
     settings: Settings, twilio: FakeTwilio
 ) -> None:
     keys = [f"whatsapp:+39333000930{i}" for i in range(3)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, keys, inbound=utcnow() - timedelta(days=2))
         await queue(db, keys)
-    finally:
-        await db.close()
     twilio.fail(20429, status=429)
     async with running(settings) as (engine, _):
 
@@ -421,12 +397,9 @@ async def test_a_429_on_a_notice_stops_the_round_and_that_notice_goes_later(
 
 async def test_the_daily_notice_cap_holds(settings: Settings, twilio: FakeTwilio) -> None:
     keys = [f"whatsapp:+3933300060{i:02d}" for i in range(5)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, keys, inbound=utcnow() - timedelta(days=3))
         await queue(db, keys)
-    finally:
-        await db.close()
     async with running(replace(settings, whatsapp_daily_template_cap=2)) as (engine, _):
         await until(lambda: _held(engine.db, 5))
         await until(lambda: _true(len(twilio.requests) >= 2))
@@ -437,18 +410,13 @@ async def test_the_daily_notice_cap_holds(settings: Settings, twilio: FakeTwilio
         )
         assert row is not None and row[0] == 2
     tomorrow = Settings(**{**settings.__dict__, "whatsapp_daily_template_cap": 2})
-    db = await Database.open(settings.database_path)
-    try:  # the next day: yesterday's notices no longer count
-        async with db.transaction() as tx:
-            await tx.execute(
-                "UPDATE users SET notice_sent_at = ? WHERE notice_sent_at IS NOT NULL",
-                ("2020-01-01T00:00:00.000000Z",),
-            )
-            await tx.execute(
-                "UPDATE users SET last_inbound_at = ?", ("2019-12-31T00:00:00.000000Z",)
-            )
-    finally:
-        await db.close()
+    # The next day: yesterday's notices no longer count.
+    async with opened(settings) as db, db.transaction() as tx:
+        await tx.execute(
+            "UPDATE users SET notice_sent_at = ? WHERE notice_sent_at IS NOT NULL",
+            ("2020-01-01T00:00:00.000000Z",),
+        )
+        await tx.execute("UPDATE users SET last_inbound_at = ?", ("2019-12-31T00:00:00.000000Z",))
     async with running(tomorrow) as (engine, _):
         await until(lambda: _true(len(twilio.requests) >= 4))
         await asyncio.sleep(0.3)
@@ -457,8 +425,7 @@ async def test_the_daily_notice_cap_holds(settings: Settings, twilio: FakeTwilio
 
 
 async def test_idempotency_keys_prevent_a_second_reminder(settings: Settings) -> None:
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, ["telegram:7001"])
         async with db.transaction() as tx:
             first = await store.enqueue(
@@ -481,15 +448,12 @@ async def test_idempotency_keys_prevent_a_second_reminder(settings: Settings) ->
             )
         assert first is not None and second is None
         assert (await db.read_one("SELECT count(*) FROM outbox"))[0] == 1  # type: ignore[index]
-    finally:
-        await db.close()
 
 
 async def test_rendering_happens_at_send_time_and_nothing_is_skipped_silently(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, ["telegram:7101", "telegram:7102"])
         await queue(
             db,
@@ -499,8 +463,6 @@ async def test_rendering_happens_at_send_time_and_nothing_is_skipped_silently(
         )
         async with db.transaction() as tx:
             await users.update(tx, "telegram:7101", city="Durrës")
-    finally:
-        await db.close()
     async with running(settings) as (engine, _):
         await settled(engine.db, statuses=("pending", "claimed"))
         rows = await engine.db.read_all("SELECT recipient, status, reason FROM outbox ORDER BY id")
@@ -511,12 +473,9 @@ async def test_rendering_happens_at_send_time_and_nothing_is_skipped_silently(
 async def test_a_row_can_edit_a_message_sent_earlier(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, ["telegram:7201"])
         [first] = await queue(db, ["telegram:7201"], renderer="numbered")
-    finally:
-        await db.close()
     async with running(settings) as (engine, worker):
         await settled(engine.db)
         async with engine.db.transaction() as tx:
@@ -533,12 +492,9 @@ async def test_a_row_can_edit_a_message_sent_earlier(
 async def test_whatsapp_statuses_are_linked_to_their_rows(
     settings: Settings, twilio: FakeTwilio
 ) -> None:
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, ["whatsapp:+393330007301"])
         [row] = await queue(db, ["whatsapp:+393330007301"])
-    finally:
-        await db.close()
     async with running(settings) as (engine, _):
         await settled(engine.db)
         linked = await engine.db.read_all("SELECT outbox_id, status FROM whatsapp_statuses")
@@ -546,8 +502,7 @@ async def test_whatsapp_statuses_are_linked_to_their_rows(
 
 
 async def test_report_counts_by_status_and_reason_with_the_time_left(settings: Settings) -> None:
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         keys = [f"telegram:{7400 + i}" for i in range(10)]
         await add_users(db, keys)
         await queue(db, keys, batch="broadcast-1", lane="bulk")
@@ -557,8 +512,6 @@ async def test_report_counts_by_status_and_reason_with_the_time_left(settings: S
                 "UPDATE outbox SET status = 'skipped', reason = 'opted out' WHERE id = 5"
             )
         found = await outbox.report(db, "broadcast-1", pace=2.0)
-    finally:
-        await db.close()
     assert found.statuses == {"sent": 4, "skipped": 1, "pending": 5}
     assert found.reasons == {"opted out": 1}
     assert (found.remaining, found.seconds_left, found.total) == (5, 2.5, 10)
@@ -568,12 +521,9 @@ async def test_a_killed_worker_sends_nothing_acknowledged_twice(
     settings: Settings, fake: FakeTelegram, tmp_path: Path
 ) -> None:
     keys = [f"telegram:{80000 + i}" for i in range(300)]
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         await add_users(db, keys)
         await queue(db, keys, renderer="numbered", lane="bulk")
-    finally:
-        await db.close()
     command = [sys.executable, "-m", "tests.outbox_process", str(settings.database_path), fake.url]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
@@ -583,14 +533,11 @@ async def test_a_killed_worker_sends_nothing_acknowledged_twice(
         first.send_signal(signal.SIGKILL)
         await first.wait()
     assert first.returncode == -signal.SIGKILL
-    db = await Database.open(settings.database_path)
-    try:
+    async with opened(settings) as db:
         acknowledged = {
             r[0] for r in await db.read_all("SELECT id FROM outbox WHERE status = 'sent'")
         }
         claimed = (await db.read_one("SELECT count(*) FROM outbox WHERE status = 'claimed'"))[0]  # type: ignore[index]
-    finally:
-        await db.close()
     assert 0 < len(acknowledged) < 300
     second = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
     assert await asyncio.wait_for(second.wait(), 60) == 0
