@@ -31,10 +31,12 @@ def features() -> list[Feature]:
         roles,
         settings,
         skills,
+        smalltalk,
     )
 
     modules = (
         menu,
+        smalltalk,
         onboarding,
         consent,
         language,

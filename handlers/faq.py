@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.flow import END, Answer, Call, Flow, Next
+from bot.flow import AGAIN, END, Answer, Call, Flow, Next
 from bot.i18n import N_
 from bot.messages import Button
 from bot.registry import ADMIN, Command, Fallback, Feature, MenuEntry
 from bot.turn import Turn
-from handlers import consent
+from handlers import consent, smalltalk
 from handlers.faq_content import FAQ_DIR, Book, FaqError, load
 from handlers.faq_search import MIN_COVERAGE, FaqIndex, Hit, words
 from storage import faq as votes
@@ -106,7 +106,7 @@ async def start(turn: Turn) -> Next:
     """Where the flow begins: an answer asked for, a question to search, or the categories."""
     query = turn.data.pop("query", None)
     if isinstance(query, str):
-        return search(turn, query)
+        return search(turn, query, chatted="categories")
     entry_id = turn.data.get("id")
     if isinstance(entry_id, str):
         if entry_id in LIBRARY.book(turn.locale).entries:
@@ -115,8 +115,16 @@ async def start(turn: Turn) -> Next:
     return "categories"
 
 
-def search(turn: Turn, text: str) -> Next:
-    """Find the best answer for a question and offer the next likely ones."""
+def search(turn: Turn, text: str, chatted: Next = AGAIN) -> Next:
+    """Find the best answer for a question and offer the next likely ones.
+
+    "Hi" or "thanks" typed where a question may come is answered in kind, then `chatted`: the
+    same step again, or the topics when the flow was entered with it.
+    """
+    said = smalltalk.kind(text)
+    if said is not None:
+        smalltalk.answer(turn, said)
+        return chatted
     hits = LIBRARY.search(text)
     if not hits or hits[0].coverage < MIN_COVERAGE:
         return "nomatch"

@@ -29,6 +29,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # Tuned on bench/faq_labelled.json (README, "Consular answers"): below it, "no good answer".
 MIN_COVERAGE = 0.5
 FUZZY_WORD = 80  # rapidfuzz ratio at which two words count as the same word misspelt
+TELLING_WORD = 4  # letters a matched word needs to show what the question is about
 NGRAMS = (3, 4)
 CANDIDATES = 8  # entries kept from the phrasing index before the entry index adds its score
 
@@ -116,12 +117,15 @@ class FaqIndex:
         return [Hit(entry_id, score, self.coverage(query, entry_id)) for entry_id, score in best]
 
     def coverage(self, query: Iterable[str], entry_id: str) -> float:
-        """The rarity-weighted share of the query's words that the entry's words match."""
+        """The rarity-weighted share of the query's words that the entry's words match; 0 when
+        only short words match, which say nothing of a topic ("no", "ok", "po", "sì", "ναι")."""
         vocab = self._vocab.get(entry_id, [])
         total = matched = 0.0
+        telling = False
         for word in query:
             weight = self._idf.get(word, self._unseen_idf)
             total += weight
             if process.extractOne(word, vocab, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD):
                 matched += weight
-        return matched / total if total else 0.0
+                telling = telling or len(word) >= TELLING_WORD
+        return matched / total if total and telling else 0.0

@@ -1,0 +1,105 @@
+"""Greetings, thanks and bare short words: answered in kind, never taken for an FAQ question."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.engine import Engine
+from bot.i18n import Catalogs
+from handlers.faq import LIBRARY
+from handlers.smalltalk import kind
+from tests.harness import Chat
+
+HELLO = "Hello! How can I help you? Choose an option below."
+WELCOME = "You are welcome! Choose an option below if you need anything else."
+NOTHING_FOUND = "I could not find an answer to that among our questions."
+
+SAID = {  # what a member types in their language: a greeting, then a thanks
+    "sq": ("Përshëndetje!", "Faleminderit shumë"),
+    "it": ("Buongiorno a tutti", "grazie mille!"),
+    "el": ("Γεια σας", "Ευχαριστώ πολύ"),
+    "en": ("hi there", "thanks"),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("hi", "greeting"),
+        ("Ç'kemi", "greeting"),
+        ("καλησπέρα σας", "greeting"),
+        ("ok, thank you!", "thanks"),
+        ("ciao, grazie", "thanks"),  # both: the thanks is what needs answering
+        ("ok", None),  # no greeting or thanks in it
+        ("hi, how do I renew my passport?", None),  # a question, greeting first
+        ("thanks for nothing", None),
+        ("", None),
+    ],
+)
+def test_only_a_whole_message_of_greetings_and_thanks_is_small_talk(
+    text: str, said: str | None
+) -> None:
+    assert kind(text) == said
+
+
+async def member(chat: Callable[..., Chat], key: str, locale: str) -> Chat:
+    """A user who chose a language and is at the main menu."""
+    user = chat(key, hint=locale)
+    await user.send("/start")
+    await user.press(locale)
+    await user.press("later")
+    return user
+
+
+@pytest.mark.parametrize("locale", sorted(SAID))
+async def test_a_greeting_and_a_thanks_at_the_menu_are_answered_in_the_members_language(
+    chat: Callable[..., Chat], catalogs: Catalogs, locale: str
+) -> None:
+    t = catalogs.translator(locale).t
+    user = await member(chat, f"telegram:86{len(locale)}{sorted(SAID).index(locale)}", locale)
+    greeting, thanks = SAID[locale]
+    await user.send(greeting)
+    assert [r.text for r in user.replies] == [t(HELLO), t("What would you like to do?")]
+    assert user.last.title == t("Main menu")
+    await user.send(thanks)
+    assert [r.text for r in user.replies] == [t(WELCOME), t("What would you like to do?")]
+
+
+async def test_a_greeting_at_the_language_picker_asks_for_the_language_again(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = chat("whatsapp:+393331112233", hint="it")
+    await user.send("ciao")  # the first contact: the picker
+    picker = [b.payload.rsplit("~", 1)[-1] for b in user.buttons]
+    await user.send("ciao")  # again, at the picker: no FAQ answer, the picker again
+    assert user.replies[0].text == catalogs.translator("it").t(HELLO)
+    assert [b.payload.rsplit("~", 1)[-1] for b in user.buttons] == picker
+    assert picker[0] == "sq"  # option 1 is Albanian, whatever the hint
+    await user.send("1")  # and the picker still takes its numbers
+    sq = catalogs.translator("sq").t
+    assert user.replies[0].text == sq("From now on I will write to you in English.")
+
+
+async def test_bare_short_words_are_no_faq_question_and_a_question_with_a_greeting_is(
+    chat: Callable[..., Chat], engine: Engine
+) -> None:
+    user = await member(chat, "telegram:8650", "en")
+    await user.press("consular")
+    for word in ("no", "ok", "po", "ναι", "sì"):  # each once matched an entry containing it
+        await user.send(word)
+        assert user.replies[0].text.startswith(NOTHING_FOUND), word
+        await user.press("menu")
+        await user.press("consular")
+    await user.send("γεια σας")  # "γεια" is in "υγεία" (health): the topics, not an answer
+    assert user.replies[0].text == HELLO
+    assert user.last.text == "Choose a topic, or type your question."
+    await user.send("hi, my passport expired, how do I renew it from abroad?")
+    [hit, *_] = LIBRARY.search("my passport expired, how do I renew it from abroad?")
+    assert user.replies[0].title == LIBRARY.book("en").entries[hit.id].question
+    await user.send("thanks")  # at "did this help?": thanked back, the same question again
+    assert user.replies[0].text == WELCOME
+    assert user.last.text == "Did this answer help you?"
+    rows = await engine.db.read_all("SELECT entry_id FROM faq_views")
+    assert len(rows) == 1  # only the real question counted as a view
