@@ -129,11 +129,13 @@ async def forecast(
     )
 
 
-async def progress(tx: Tx, batch: str, settings: Settings) -> Report:
-    """A broadcast's rows by status and reason, and the time left at each channel's pace."""
+async def progress(tx: Tx, broadcast: Broadcast, settings: Settings) -> Report:
+    """A broadcast's messages by status and reason (purged rows included), and the time left at
+    each channel's pace."""
+    batch = broadcast.batch
     by_status: dict[str, int] = {}
     by_reason: dict[str, int] = {}
-    for status, reason, count in await rows.counts(tx, batch):
+    for status, reason, count in await store.message_reasons(tx, broadcast.id):
         by_status[status] = by_status.get(status, 0) + count
         if reason:
             by_reason[reason] = by_reason.get(reason, 0) + count

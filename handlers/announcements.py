@@ -192,7 +192,7 @@ async def render_progress(render: Render, args: Mapping[str, Any]) -> list[Reply
     found = await broadcasts.get(render.db, int(args["id"]))
     if found is None or not await is_admin(render):
         return None
-    report = await progress(render.db, found.batch, render.settings)
+    report = await progress(render.db, found, render.settings)
     i18n, name = render.i18n, number(found.id)
     titles = {
         "sending": N_("Announcement {number} is being sent"),
@@ -221,7 +221,7 @@ async def render_report(render: Render, args: Mapping[str, Any]) -> list[Reply] 
     found = await broadcasts.get(render.db, int(args["id"]))
     if found is None or not await is_admin(render):
         return None
-    report = await progress(render.db, found.batch, render.settings)
+    report = await progress(render.db, found, render.settings)
     i18n = render.i18n
     zone = zone_of(render.user.time_zone)
     lines = [

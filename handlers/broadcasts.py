@@ -587,13 +587,13 @@ async def ask_list(turn: Turn) -> None:
     if not found:
         turn.reply(turn.t("No announcements yet."), title=turn.t("Announcements"), buttons=buttons)
         return
-    counts = await broadcasts.batch_counts(turn.db, [b.batch for b in found])
+    counts = await broadcasts.message_counts(turn.db, [b.id for b in found])
     lines = []
     for broadcast in found:
         line = (
             f"{broadcast.id} · {short_name(broadcast)} · {status_text(turn.i18n, broadcast, zone)}"
         )
-        by_status = counts.get(broadcast.batch)
+        by_status = counts.get(broadcast.id)
         if by_status:
             remaining = by_status.get("pending", 0) + by_status.get("claimed", 0)
             line += "\n   " + counts_text(turn.i18n, Report(by_status, {}, remaining, 0.0))
@@ -622,7 +622,7 @@ async def ask_detail(turn: Turn) -> Next | None:
         versions_text(turn.i18n, found),
     ]
     if found.started_at is not None:
-        report = await progress(turn.db, found.batch, turn.settings)
+        report = await progress(turn.db, found, turn.settings)
         lines.append(counts_text(turn.i18n, report))
         if found.status == "sending" and report.seconds_left >= 1:
             lines.append(

@@ -285,10 +285,10 @@ async def broadcasts_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> R
         "cancelled": t("cancelled"),
     }
     found = await broadcasts.recent(db, -1)  # LIMIT -1: all of them
-    counts = await broadcasts.batch_counts(db, [b.batch for b in found])
+    counts = await broadcasts.message_counts(db, [b.id for b in found])
     rows: Rows = []
     for b in sorted(found, key=lambda b: b.id):
-        by = counts.get(b.batch, {})
+        by = counts.get(b.id, {})
         rows.append(
             [
                 b.id,

@@ -13,6 +13,7 @@ from handlers.holdings import Holding, counted
 from handlers.places import country_name, zone_label
 from handlers.roles import role_name
 from storage import outbox, personal
+from storage.broadcasts import keep_counts
 from storage.clock import from_db, to_db
 from storage.database import Tx
 
@@ -259,6 +260,8 @@ def describe_outbox(turn: Turn, rows: Records) -> list[str]:
 
 async def erase_outbox(turn: Turn) -> None:
     """Nothing more is sent to the user, and the record of what was sent goes."""
+    # An announcement's counts are numbers about no one: they keep the user's finished rows.
+    await keep_counts(turn.db, "SELECT id FROM outbox WHERE recipient = ?", (turn.key,))
     await personal.delete(turn.db, "outbox", "recipient", turn.key)
 
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from storage.clock import from_db, to_db
-from storage.database import Row, Tx
+from storage.database import Params, Row, Tx
+from storage.outbox import FINAL
 
 ONE_TEXT = "*"  # the key of `texts` when one text goes to every language
 ACTIVE = ("scheduled", "sending")
@@ -288,19 +289,61 @@ async def counts_by_channel(tx: Tx, batch: str) -> dict[str, dict[str, int]]:
     return found
 
 
-async def batch_counts(tx: Tx, batches: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Rows per status for several batches at once (the list of broadcasts)."""
-    if not batches:
+async def message_counts(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Messages per status for several broadcasts at once (the list of broadcasts): their rows,
+    and those already purged or erased."""
+    if not ids:
         return {}
-    marks = ", ".join("?" for _ in batches)
+    marks = ", ".join("?" for _ in ids)
     rows = await tx.fetch_all(
         f"SELECT batch, status, count(*) FROM outbox WHERE batch IN ({marks}) GROUP BY 1, 2",
-        tuple(batches),
+        tuple(batch_of(i) for i in ids),
     )
-    found: dict[str, dict[str, int]] = {}
+    by_batch = {batch_of(i): i for i in ids}
+    found: dict[int, dict[str, int]] = {}
     for batch, status, count in rows:
-        found.setdefault(batch, {})[status] = int(count)
+        by = found.setdefault(by_batch[batch], {})
+        by[status] = by.get(status, 0) + int(count)
+    rows = await tx.fetch_all(
+        f"SELECT broadcast_id, status, sum(n) FROM broadcast_counts WHERE broadcast_id IN ({marks})"
+        " GROUP BY 1, 2",
+        tuple(ids),
+    )
+    for broadcast_id, status, count in rows:
+        by = found.setdefault(int(broadcast_id), {})
+        by[status] = by.get(status, 0) + int(count)
     return found
+
+
+async def message_reasons(tx: Tx, broadcast_id: int) -> list[tuple[str, str | None, int]]:
+    """(status, reason, messages) for one broadcast: its rows, and those already purged or
+    erased."""
+    rows = await tx.fetch_all(
+        "SELECT status, reason, count(*) FROM outbox WHERE batch = ? GROUP BY 1, 2"
+        " UNION ALL SELECT status, nullif(reason, ''), n FROM broadcast_counts"
+        " WHERE broadcast_id = ?",
+        (batch_of(broadcast_id), broadcast_id),
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def keep_counts(tx: Tx, chosen: str, params: Params) -> None:
+    """Add the finished broadcast rows among the outbox ids `chosen` selects to their broadcasts'
+    counts; called right before those rows are deleted, in the same transaction."""
+    # The batch names the broadcast ('broadcast:<id>', batch_of); the id from it finds the
+    # broadcast by its key, and comparing the whole batch leaves out ':progress' rows (the
+    # sender's progress lines and report).
+    finals = ", ".join(f"'{s}'" for s in FINAL)
+    await tx.execute(
+        "INSERT INTO broadcast_counts (broadcast_id, status, reason, n)"
+        " SELECT b.id, o.status, coalesce(o.reason, ''), count(*) FROM outbox o"
+        " JOIN broadcasts b ON b.id = CAST(substr(o.batch, 11) AS INTEGER)"
+        f" WHERE o.id IN ({chosen}) AND o.batch LIKE 'broadcast:%' AND o.status IN ({finals})"
+        "  AND o.batch = 'broadcast:' || b.id"
+        " GROUP BY 1, 2, 3"
+        " ON CONFLICT (broadcast_id, status, reason) DO UPDATE SET n = n + excluded.n",
+        params,
+    )
 
 
 async def row_status(tx: Tx, row_id: int) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from storage.broadcasts import keep_counts
 from storage.clock import to_db
 from storage.database import Tx
 
@@ -40,12 +41,14 @@ async def processed(tx: Tx, before: datetime, limit: int) -> int:
 
 
 async def outbox(tx: Tx, before: datetime, limit: int) -> int:
-    """Outbox rows that finished before `before`, with the WhatsApp statuses of their messages."""
+    """Outbox rows that finished before `before`, with the WhatsApp statuses of their messages;
+    an announcement keeps the counts of its rows."""
     stamp = to_db(before)
     chosen = (
         f"SELECT id FROM outbox WHERE finished_at < ? AND status IN {FINISHED}"
         " ORDER BY finished_at LIMIT ?"
     )
+    await keep_counts(tx, chosen, (stamp, limit))
     await tx.execute(f"DELETE FROM whatsapp_statuses WHERE outbox_id IN ({chosen})", (stamp, limit))
     return await tx.execute(f"DELETE FROM outbox WHERE id IN ({chosen})", (stamp, limit))
 

@@ -256,10 +256,12 @@ async def broadcasts_by_status(tx: Tx) -> Counts:
 async def announcement_messages(tx: Tx) -> Counts:
     """Announcement messages per outbox status (progress lines and reports are not counted)."""
     # The batch of a broadcast's rows is 'broadcast:<id>' (storage.broadcasts.batch_of): joining
-    # on it reads each broadcast's rows from the (batch, status) index and nothing else.
+    # on it reads each broadcast's rows from the (batch, status) index and nothing else. Rows the
+    # retention purge or an erasure deleted are counted in broadcast_counts (a few per broadcast).
     return await _counts(
         tx,
         "SELECT status, sum(n) FROM (SELECT o.status, count(*) AS n FROM broadcasts b"
-        "  JOIN outbox o ON o.batch = 'broadcast:' || b.id GROUP BY b.id, o.status)"
+        "  JOIN outbox o ON o.batch = 'broadcast:' || b.id GROUP BY b.id, o.status"
+        "  UNION ALL SELECT status, n FROM broadcast_counts)"
         " GROUP BY status ORDER BY 2 DESC, 1",
     )

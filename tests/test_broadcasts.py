@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,12 +14,15 @@ import pytest
 
 from bot.broadcasts import BroadcastScheduler, audience_query
 from bot.config import Settings
+from bot.console import ConsoleChannel, ConsoleSender
 from bot.engine import Engine
 from bot.i18n import LANGUAGE_NAMES, LOCALES, Catalogs, negotiate
-from bot.messages import Incoming
+from bot.messages import Attachment, Incoming
+from bot.outbox import OutboxWorker
+from bot.retention import Retention
 from handlers import build_registry
 from handlers.announcements import stop_line
-from storage import users
+from storage import stats, users
 from storage.clock import utcnow
 from storage.database import Database
 from tests.harness import Chat
@@ -428,3 +433,102 @@ async def test_the_preview_counts_notices_against_todays_cap(
     assert "Notice templates: 10 needed, 4 left today (daily cap 6)." in stats
     assert "Over the cap: 6 notices wait for the following days." in stats
     assert "Cost: about $0.12 ($0.0125 each)." in stats
+
+
+async def send_to(engine: Engine, keys: list[str], tmp_path: Path) -> None:
+    """The outbox sends what is due to these console users, each at their own console."""
+    for key in keys:
+        console = ConsoleChannel(engine, key, io.StringIO(), interactive=False, files=tmp_path)
+        sender = ConsoleSender(console)
+        settings = engine.settings
+        worker = OutboxWorker(engine.db, engine.registry, engine.catalogs, settings, [sender])
+        while await worker.run_once(sender):
+            pass
+
+
+def csv_rows(admin: Chat) -> list[list[str]]:
+    """The CSV the last replies carried, read back."""
+    [attachment] = [r.attachment for r in admin.replies if isinstance(r.attachment, Attachment)]
+    return list(csv.reader(io.StringIO(attachment.data.decode("utf-8-sig"))))
+
+
+async def what_the_admin_sees(admin: Chat, db: Database) -> dict[str, object]:
+    """Announcement 1's counts wherever an admin reads them."""
+    await admin.send("/broadcasts")
+    listed = admin.last.text
+    await admin.press("Export as CSV")
+    exported = csv_rows(admin)
+    await admin.send("/broadcasts")
+    await admin.press("1 · Consular day")
+    detail = admin.last.text
+    await admin.send("/stats announcements")
+    return {
+        "list": listed,
+        "csv": exported,
+        "detail": detail,
+        "stats": admin.replies[0].text.splitlines()[2:],
+        "numbers": await stats.announcement_messages(db.reader()),
+    }
+
+
+async def test_an_announcements_counts_outlive_the_purge_of_its_rows(
+    engine: Engine, db: Database, chat: Callable[..., Chat], tmp_path: Path
+) -> None:
+    members = [Person(f"console:m{n}", "en", "IT") for n in range(1, 5)]
+    await add_people(db, members, utcnow())
+    admin = await onboarded(chat, "console:admin")  # a recipient too
+    await compose(admin, {"*": "Consular day in Athens"}, title="Consular day")
+    await admin.press("Continue to the preview")
+    await admin.press("Send now")
+    scheduler = BroadcastScheduler(db, engine.registry, engine.settings, lambda: None)
+    await scheduler.tick()  # started and fanned out
+    assert await queued(db) == 5
+    async with db.transaction() as tx:  # m4 turns announcements off before theirs goes
+        await users.update(tx, "console:m4", announcements=False)
+    await send_to(engine, ["console:admin", *(m.key for m in members)], tmp_path)
+    await scheduler.tick()  # nothing left: done, and the report is queued
+    assert (await broadcast_rows(db))[0][1] == "done"
+
+    before = await what_the_admin_sees(admin, db)
+    assert before["numbers"] == [("sent", 4), ("skipped", 1)]
+    assert (
+        "Their messages: sent 4 · failed 0 · skipped 1 · held 0 · cancelled 0 · waiting 0"
+        in str(before["stats"])
+    )
+    assert "Sent: 4 · failed: 0 · skipped: 1 · held: 0" in str(before["list"])
+    assert "Sent: 4 · failed: 0 · skipped: 1 · held: 0" in str(before["detail"])
+    assert "announcements off" in str(before["detail"])  # the reason some were not sent
+
+    # A member deletes their data, and months later the purge takes every finished row.
+    member = await onboarded(chat, "console:m1")
+    await member.send("/settings")
+    await member.press("Delete my data")
+    await member.press("Yes, delete everything")
+    assert await queued(db) == 4
+    later = utcnow() + timedelta(days=engine.settings.retention_outbox_days + 30)
+    await Retention(db, engine.settings, clock=lambda: later).purge()
+    assert await queued(db) == 0
+    await admin.send("menu")  # the purge took the admin's conversation too: back at the menu
+
+    assert await what_the_admin_sees(admin, db) == before
+
+
+async def test_a_broadcast_that_finished_before_the_counts_were_kept_reads_its_rows(
+    engine: Engine, db: Database, chat: Callable[..., Chat], tmp_path: Path
+) -> None:
+    # A database from before migration 0014 keeps nothing in broadcast_counts: its live rows
+    # still count, and a purge after the upgrade keeps them.
+    await add_people(db, [Person("console:m1", "en", "IT")], utcnow())
+    admin = await onboarded(chat, "console:admin")
+    await compose(admin, {"*": "Consular day in Athens"}, title="Consular day")
+    await admin.press("Continue to the preview")
+    await admin.press("Send now")
+    scheduler = BroadcastScheduler(db, engine.registry, engine.settings, lambda: None)
+    await scheduler.tick()
+    await send_to(engine, ["console:admin", "console:m1"], tmp_path)
+    await scheduler.tick()
+    assert await db.read_one("SELECT 1 FROM broadcast_counts") is None
+    assert await stats.announcement_messages(db.reader()) == [("sent", 2)]
+    await Retention(db, engine.settings, clock=lambda: utcnow() + timedelta(days=400)).purge()
+    assert await queued(db) == 0
+    assert await stats.announcement_messages(db.reader()) == [("sent", 2)]
