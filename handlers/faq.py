@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.flow import AGAIN, END, Answer, Call, Flow, Next
+from bot.flow import AGAIN, END, Answer, Call, Flow, Goto, Next
 from bot.i18n import N_
 from bot.messages import Button
 from bot.registry import ADMIN, Command, Fallback, Feature, MenuEntry
 from bot.turn import Turn
-from handlers import consent, smalltalk
+from handlers import consent, menu, smalltalk
 from handlers.faq_content import FAQ_DIR, Book, FaqError, load
 from handlers.faq_search import MIN_COVERAGE, FaqIndex, Hit, words
 from storage import faq as votes
@@ -274,16 +274,20 @@ async def take_no_match(turn: Turn, answer: Answer) -> Next:
 async def fallback(turn: Turn, text: str) -> Next | None:
     """Free text where no step expects it: a question for the FAQ.
 
-    At the main menu anything goes to the search (which may say it found nothing); at other
-    steps only a confident match interrupts, and the user comes back to the step afterwards.
+    At the main menu anything goes to the search (which may say it found nothing), unless it
+    finds nothing and the text names a menu entry, which is opened; at other steps only a
+    confident match interrupts, and the user comes back to the step afterwards.
     """
     if not words(text):
         return None
     at_menu = turn.state.flow == turn.registry.main_menu.name and not turn.state.stack
-    if not at_menu:
-        hits = LIBRARY.search(text)
-        if not hits or hits[0].coverage < MIN_COVERAGE:
+    hits = LIBRARY.search(text)
+    if not hits or hits[0].coverage < MIN_COVERAGE:
+        if not at_menu:
             return None
+        entry = menu.entry_for(turn, text)  # no answer, but "I want to sign up for an event"
+        if entry is not None:
+            return Goto(entry)
     return Call("faq", then=turn.state.step, data={"query": text})
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz, process
+
 from bot.flow import END, Answer, Flow, Next
-from bot.i18n import N_
+from bot.i18n import LOCALES, N_, normalize
 from bot.messages import Button
 from bot.registry import Command, Feature, MenuEntry, Word
 from bot.turn import Turn
 from handlers import consent
+
+NAMING_WORD = 4  # letters a word needs to name a menu entry ("di", "e", "të" never do)
 
 menu = Flow("menu", entry="main")
 help_flow = Flow("help", entry="show")
@@ -37,6 +41,23 @@ async def take_main(turn: Turn, answer: Answer) -> Next:
             return found
     turn.reply(turn.t("Sorry, I did not understand that. Choose an option, or send /help."))
     return menu.again
+
+
+def entry_for(turn: Turn, text: str) -> str | None:
+    """The route of the one menu entry whose name, in any of the four languages, is a word of
+    the text, misspelt or in another form ("voglio iscrivermi a un evento": Events)."""
+    typed = [w for w in normalize(text).split()[:40] if len(w) >= NAMING_WORD]
+    found = set()
+    for entry in turn.registry.menu_for(turn.roles) if typed else ():
+        names = {
+            word
+            for locale in LOCALES
+            for word in normalize(turn.catalogs.translator(locale).t(entry.label)).split()
+            if len(word) >= NAMING_WORD
+        }
+        if any(process.extractOne(w, names, scorer=fuzz.ratio, score_cutoff=80) for w in typed):
+            found.add(entry.route)
+    return found.pop() if len(found) == 1 else None  # two entries named: no guess
 
 
 @help_flow.ask("show")

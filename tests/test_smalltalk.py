@@ -103,3 +103,31 @@ async def test_bare_short_words_are_no_faq_question_and_a_question_with_a_greeti
     assert user.last.text == "Did this answer help you?"
     rows = await engine.db.read_all("SELECT entry_id FROM faq_views")
     assert len(rows) == 1  # only the real question counted as a view
+
+
+async def test_a_sentence_naming_a_menu_entry_opens_it_when_the_faq_has_no_answer(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    said = [  # (language, typed at the main menu, the title of what opens)
+        ("it", "voglio iscrivermi a un evento", "Upcoming events"),
+        ("sq", "dua të propozoj një projekt", "Project ideas"),
+        ("en", "I want to propose a project", "Project ideas"),
+        ("el", "Ποιες εκδηλώσεις έχετε;", "Upcoming events"),
+    ]
+    for n, (locale, text, title) in enumerate(said):
+        user = await member(chat, f"telegram:866{n}", locale)
+        await user.send(text)
+        assert user.replies[0].title == catalogs.translator(locale).t(title), text
+    user = await member(chat, "telegram:8670", "en")
+    await user.send("my passport was stolen, which events can help?")  # the FAQ answers first
+    assert user.replies[0].title == LIBRARY.book("en").entries["lost-stolen-passport"].question
+    await user.send("menu")
+    await user.press("consular")  # not at the main menu: the text is a question, not a way
+    await user.send("I want to propose a project")
+    assert user.replies[0].text.startswith(NOTHING_FOUND)
+
+
+async def test_a_word_naming_two_menu_entries_opens_neither(chat: Callable[..., Chat]) -> None:
+    admin = await member(chat, "telegram:1", "en")  # an admin: Project ideas, Review project ideas
+    await admin.send("a project")
+    assert admin.replies[0].text.startswith(NOTHING_FOUND)
