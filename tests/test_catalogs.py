@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -137,3 +138,31 @@ def test_update_merges_new_strings_and_english_translates_itself(copy: Path) -> 
     assert sorted(p.split("/locales/")[1].split("/")[0] for p in found) == ["el", "it", "sq"]
     assert all("'Brand new words' is not translated" in p for p in found)
     assert (copy / "locales/messages.pot").read_text().count('msgid "Brand new words"') == 1
+
+
+def test_a_text_that_names_a_button_names_it_as_the_button_reads() -> None:
+    # "press Done" must say what the Done button says in each language, or the user looks for
+    # a button that is not there.
+    read = {
+        locale: {
+            m.id: m.string
+            for m in read_po((ROOT / f"locales/{locale}/LC_MESSAGES/messages.po").open("rb"))
+            if isinstance(m.id, str)
+        }
+        for locale in ("en", "sq", "it", "el")
+    }
+    labels = [i for i in read["en"] if 3 < len(i) <= 30 and i[:1].isupper() and i[-1].isalpha()]
+    naming = [
+        (label, text)
+        for text in read["en"]
+        for label in labels
+        if re.search(rf"\b(?i:press|choose|tap) {re.escape(label)}\b", text)
+    ]
+    assert len(naming) >= 6  # Done, Skip, No title, No message, Delete my data…
+    wrong = [
+        f"{locale}: {label!r} is {read[locale][label]!r}, not in {read[locale][text]!r}"
+        for locale in ("sq", "it", "el")
+        for label, text in naming
+        if read[locale][label].casefold() not in read[locale][text].casefold()
+    ]
+    assert wrong == []
