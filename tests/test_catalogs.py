@@ -146,7 +146,7 @@ def test_a_text_that_names_a_button_names_it_as_the_button_reads() -> None:
     read = {
         locale: {
             m.id: m.string
-            for m in read_po((ROOT / f"locales/{locale}/LC_MESSAGES/messages.po").open("rb"))
+            for m in catalogs.read(catalogs.po_path(ROOT / "locales", locale), locale)
             if isinstance(m.id, str) and isinstance(m.string, str)
         }
         for locale in ("en", "sq", "it", "el")
