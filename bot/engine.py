@@ -36,6 +36,7 @@ INBOUND_RESOLUTION = timedelta(minutes=1)  # last_inbound_at is kept to the minu
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?", re.DOTALL)
 _STAMP = re.compile(r"~([0-9]+)~(.*)", re.DOTALL)
+_HEAD = re.compile(r"[,:;(–—]")  # where a label's first clause ends ("No, keep my data")
 _LINK_REST = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 # The engine's own global words; features add more (help, language) through the registry.
@@ -408,6 +409,10 @@ class _Dispatch:
             for option in options:
                 if folded and normalize(option.label) == folded:
                     return await self._choose(option)
+            # "No" for "No, keep my data": the label's first clause, when only one option has it.
+            heads = [o for o in options if folded and normalize(_HEAD.split(o.label)[0]) == folded]
+            if len(heads) == 1:
+                return await self._choose(heads[0])
         action = self.engine.word(text)
         if action is not None:
             return await self._word(action)

@@ -120,6 +120,13 @@ class Translator:
         """A number with the locale's separators."""
         return str(format_decimal(value, locale=self.locale))
 
+    def language(self, code: str) -> str:
+        """A language named as this locale writes it mid-sentence ("in albanese", "στα
+        αλβανικά"); LANGUAGE_NAMES, each in its own language, are for pickers and labels."""
+        name = str(self._babel.languages.get(code, code))
+        # CLDR capitalises Greek language names, as for a heading; Greek prose does not.
+        return name.lower() if self.locale == "el" else name
+
 
 class Catalogs:
     """The four catalogs, read from the .po files when the process starts (no build step)."""

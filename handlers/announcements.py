@@ -12,7 +12,7 @@ from babel.numbers import format_currency
 
 from bot import broadcasts as sending
 from bot.broadcasts import CANCELLED, progress
-from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, Translator
+from bot.i18n import LOCALES, N_, Translator
 from bot.messages import Button, Reply
 from bot.outbox import Render, Report
 from bot.registry import Feature
@@ -163,11 +163,11 @@ def versions_text(i18n: Translator, broadcast: Broadcast) -> str:
     """Which languages have their own version."""
     if broadcast.fallback == ONE_TEXT:
         return i18n.t("One text for every language.")
-    own = ", ".join(LANGUAGE_NAMES[locale] for locale in LOCALES if locale in broadcast.texts)
+    own = ", ".join(i18n.language(locale) for locale in LOCALES if locale in broadcast.texts)
     return i18n.t(
         "Versions: {languages}; the other languages get the {fallback} version.",
         languages=own,
-        fallback=LANGUAGE_NAMES[broadcast.fallback],
+        fallback=i18n.language(broadcast.fallback),
     )
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.broadcasts import BASE, CANCELLED, audience_query, forecast, progress, with_base
 from bot.flow import END, Answer, Flow, Next
-from bot.i18n import LANGUAGE_NAMES, LOCALES, N_
+from bot.i18n import LOCALES, N_
 from bot.messages import Button
 from bot.outbox import Report
 from bot.registry import ADMIN, Command, Feature, MenuEntry
@@ -178,13 +178,13 @@ async def ask_version(turn: Turn) -> None:
     """One language's version; only the default language's is required."""
     order = language_order(turn)
     index = int(turn.data.get("language", 0))
-    locale, default = order[index], LANGUAGE_NAMES[order[0]]
+    locale, default = order[index], turn.i18n.language(order[0])
     if index == 0:
         turn.reply(
             turn.t(
                 "Write the {language} version (up to {n} characters). Readers of a language"
                 " without a version of its own get this one.",
-                language=LANGUAGE_NAMES[locale],
+                language=turn.i18n.language(locale),
                 n=MAX_TEXT,
             )
         )
@@ -193,7 +193,7 @@ async def ask_version(turn: Turn) -> None:
         turn.t(
             "Write the {language} version, or choose Skip: {language} readers then get the"
             " {default} version.",
-            language=LANGUAGE_NAMES[locale],
+            language=turn.i18n.language(locale),
             default=default,
         ),
         buttons=[Button(turn.t("Skip"), "skip")],
@@ -353,7 +353,7 @@ async def ask_preview(turn: Turn) -> Next | None:
             "As {language} readers see it ({n} recipient)",
             "As {language} readers see it ({n} recipients)",
             readers,
-            language=LANGUAGE_NAMES[locale],
+            language=turn.i18n.language(locale),
         )
         shown = announcement(i18n, draft, turn.channel)
         title = f"{heading}: {shown.title}" if shown.title else heading

@@ -92,7 +92,7 @@ async def ask_title(turn: Turn) -> None:
     turn.reply(
         turn.t(
             "The title in {language} (up to {n} characters):",
-            language=LANGUAGE_NAMES[turn.data["lang"]],
+            language=turn.i18n.language(turn.data["lang"]),
             n=MAX_TITLE,
         )
     )
@@ -118,7 +118,7 @@ async def ask_description(turn: Turn) -> None:
         turn.t(
             "The description in {language} (up to {n} characters): what, for whom, the"
             " programme. Or skip it.",
-            language=LANGUAGE_NAMES[turn.data["lang"]],
+            language=turn.i18n.language(turn.data["lang"]),
             n=MAX_DESCRIPTION,
         ),
         buttons=[Button(turn.t("Skip"), "skip")],

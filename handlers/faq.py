@@ -63,7 +63,8 @@ class Library:
 
 LIBRARY = Library()
 
-consular = Flow("consular", entry="menu")
+CONSULAR = "consular"  # the flow, its route and its menu entry's route
+consular = Flow(CONSULAR, entry="menu")
 faq = Flow("faq", entry="start")
 
 
@@ -118,12 +119,16 @@ async def start(turn: Turn) -> Next:
 def search(turn: Turn, text: str, chatted: Next = AGAIN) -> Next:
     """Find the best answer for a question and offer the next likely ones.
 
-    "Hi" or "thanks" typed where a question may come is answered in kind, then `chatted`: the
-    same step again, or the topics when the flow was entered with it.
+    "Hi" or "thanks" typed where a question may come is answered in kind, and a number says
+    there is no such option; then `chatted`: the same step again, or the topics when the flow
+    was entered with it.
     """
     said = smalltalk.kind(text)
     if said is not None:
         smalltalk.answer(turn, said)
+        return chatted
+    if text.strip().isdigit():  # a number beyond the options offered is no question
+        turn.reply(turn.t("There is no option {number}.", number=text.strip()[:12]))
         return chatted
     hits = LIBRARY.search(text)
     if not hits or hits[0].coverage < MIN_COVERAGE:
@@ -274,20 +279,25 @@ async def take_no_match(turn: Turn, answer: Answer) -> Next:
 async def fallback(turn: Turn, text: str) -> Next | None:
     """Free text where no step expects it: a question for the FAQ.
 
-    At the main menu anything goes to the search (which may say it found nothing), unless it
-    finds nothing and the text names a menu entry, which is opened; at other steps only a
-    confident match interrupts, and the user comes back to the step afterwards.
+    At the main menu anything goes to the search (which may say it found nothing), unless the
+    text names another menu entry, which is opened; at other steps only a confident match of
+    two words or more interrupts, and the user comes back to the step afterwards.
     """
-    if not words(text):
+    typed = words(text)
+    if not typed:
         return None
-    at_menu = turn.state.flow == turn.registry.main_menu.name and not turn.state.stack
-    hits = LIBRARY.search(text)
-    if not hits or hits[0].coverage < MIN_COVERAGE:
-        if not at_menu:
-            return None
-        entry = menu.entry_for(turn, text)  # no answer, but "I want to sign up for an event"
-        if entry is not None:
+    if turn.state.flow == turn.registry.main_menu.name and not turn.state.stack:
+        # "I want to sign up for an event" is for Events, whatever an answer's words may share
+        # with it; what names the consular help is for the search.
+        entry = menu.entry_for(turn, text)
+        if entry is not None and entry != CONSULAR:
             return Goto(entry)
+    elif len(typed) < 2:  # one word at a prompt is an attempt at an answer, not a question
+        return None
+    else:
+        hits = LIBRARY.search(text)
+        if not hits or hits[0].coverage < MIN_COVERAGE:
+            return None
     return Call("faq", then=turn.state.step, data={"query": text})
 
 
@@ -317,7 +327,7 @@ async def reload_faq(turn: Turn) -> Next:
 
 FEATURE = Feature(
     flows=[consular, faq, reload_flow],
-    menu=[MenuEntry(N_("Consular help"), "consular", order=20)],
+    menu=[MenuEntry(N_("Consular help"), CONSULAR, order=20)],
     commands=[
         Command("consular", N_("Consular questions and answers"), "consular"),
         Command("faq_reload", N_("Read the FAQ files again"), "faq_reload", roles=ADMIN, call=True),

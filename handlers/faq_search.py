@@ -75,6 +75,7 @@ class FaqIndex:
         phrasings: list[list[str]] = []
         entries: list[list[str]] = []
         vocab: dict[str, set[str]] = {}
+        asked: dict[str, set[str]] = {}
         document_words: list[set[str]] = []
         for book in books.values():
             for entry in book.entries.values():
@@ -83,11 +84,13 @@ class FaqIndex:
                     phrasings.append(ngrams(text))
                     self._phrasing_ids.append(entry.id)
                     document_words.append(set(words(text)))
+                    asked.setdefault(entry.id, set()).update(words(text))
                 whole = " ".join([*texts, entry.answer])
                 entries.append(ngrams(whole))
                 self._entry_ids.append(entry.id)
                 vocab.setdefault(entry.id, set()).update(words(whole))
         self._vocab = {key: sorted(value) for key, value in vocab.items()}
+        self._asked = {key: sorted(value) for key, value in asked.items()}
         self._phrasings = _index(phrasings)
         self._entries = _index(entries)
         df = Counter(w for seen in document_words for w in seen)
@@ -117,9 +120,14 @@ class FaqIndex:
         return [Hit(entry_id, score, self.coverage(query, entry_id)) for entry_id, score in best]
 
     def coverage(self, query: Iterable[str], entry_id: str) -> float:
-        """The rarity-weighted share of the query's words that the entry's words match; 0 when
-        only short words match, which say nothing of a topic ("no", "ok", "po", "sì", "ναι")."""
+        """The rarity-weighted share of the query's words that the entry's words match.
+
+        0 unless a matched word of TELLING_WORD letters or more is also in the entry's question,
+        phrasings or keywords: short words say nothing of a topic ("no", "ok", "ναι"), and a word
+        met only in an answer's prose ("events", "ανακοινώσεις") is not what the entry is about.
+        """
         vocab = self._vocab.get(entry_id, [])
+        asked = self._asked.get(entry_id, [])
         total = matched = 0.0
         telling = False
         for word in query:
@@ -127,5 +135,9 @@ class FaqIndex:
             total += weight
             if process.extractOne(word, vocab, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD):
                 matched += weight
-                telling = telling or len(word) >= TELLING_WORD
+                telling = telling or (
+                    len(word) >= TELLING_WORD
+                    and process.extractOne(word, asked, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD)
+                    is not None
+                )
         return matched / total if total and telling else 0.0

@@ -17,10 +17,11 @@ COUNTRIES = ("IT", "GR", "US", "GB", "DE", "CH", "AL", "XK")
 # its city, which would read "Belgrade" to a user in Prishtina.
 UNNAMED_CITY = frozenset({"Europe/Belgrade"})
 
-# CLDR lists no zone for Kosovo, and dozens for the USA or Canada: these are the ones people
-# live by.
+# CLDR lists no zone for Kosovo, dozens for the USA or Canada, and an enclave beside Berlin for
+# Germany: these are the ones people live by.
 _ZONES = {
     "XK": ("Europe/Belgrade",),
+    "DE": ("Europe/Berlin",),  # not also Büsingen, an enclave on Zurich's (the same) clock
     "US": (
         "America/New_York",
         "America/Chicago",

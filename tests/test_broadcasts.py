@@ -16,7 +16,7 @@ from bot.broadcasts import BroadcastScheduler, audience_query
 from bot.config import Settings
 from bot.console import ConsoleChannel, ConsoleSender
 from bot.engine import Engine
-from bot.i18n import LANGUAGE_NAMES, LOCALES, Catalogs, negotiate
+from bot.i18n import LOCALES, Catalogs, negotiate
 from bot.messages import Attachment, Incoming
 from bot.outbox import OutboxWorker
 from bot.retention import Retention
@@ -96,12 +96,10 @@ async def test_compose_per_language_preview_and_send_now(
     await admin.press("Continue to the preview")
 
     previews = {(r.title or "").split(" readers")[0][3:]: r for r in admin.replies[:-1]}
-    assert list(previews) == [LANGUAGE_NAMES[locale] for locale in LOCALES]
+    assert list(previews) == ["Albanian", "Italian", "Greek", "English"]  # in the admin's words
     greek = catalogs.translator("el")
-    assert previews["Ελληνικά"].text == f"{SUMMIT['sq']}\n\n{stop_line(greek, 'telegram')}"
-    assert (
-        previews["Ελληνικά"].title == "As Ελληνικά readers see it (20 recipients): Diaspora Summit"
-    )
+    assert previews["Greek"].text == f"{SUMMIT['sq']}\n\n{stop_line(greek, 'telegram')}"
+    assert previews["Greek"].title == "As Greek readers see it (20 recipients): Diaspora Summit"
     english = catalogs.translator("en")
     assert previews["English"].text == f"{SUMMIT['en']}\n\n{stop_line(english, 'telegram')}"
     assert "(21 recipients)" in (previews["English"].title or "")
@@ -114,7 +112,10 @@ async def test_compose_per_language_preview_and_send_now(
     assert "10 WhatsApp users are outside the 24-hour window." in stats
     assert "Notice templates: 10 needed, 250 left today (daily cap 250)." in stats
     assert "Cost: about $0.12 ($0.0125 each)." in stats
-    assert "Versions: Shqip, Italiano, English; the other languages get the Shqip version." in stats
+    assert (
+        "Versions: Albanian, Italian, English; the other languages get the Albanian version."
+        in stats
+    )
     assert "Sending takes about 4 seconds at the configured pace." in stats  # 40 WhatsApp at 10/s
     assert admin.labels == ["Send now", "Schedule", "Change the audience", "Cancel"]
 
@@ -150,7 +151,7 @@ async def test_one_text_for_everyone_and_the_stop_line_per_channel(
     await admin.press("Continue to the preview")
     italian = catalogs.translator("it")
     by_language = {r.title: r.text for r in admin.replies[:-1]}
-    assert by_language["As Italiano readers see it (2 recipients)"] == (
+    assert by_language["As Italian readers see it (2 recipients)"] == (
         f"Takim me komunitetin në Bari.\n\n{stop_line(italian, 'whatsapp')}"
     )
     assert italian.t("STOP") in stop_line(italian, "whatsapp")
@@ -248,13 +249,13 @@ async def test_bad_input_gets_a_clear_reply_and_nothing_is_sent(
     await admin.press("A version per language")
     await admin.send("x" * 3501)
     assert admin.replies[0].text == "That text has 3,501 characters; please keep it to 3,500."
-    assert admin.last.text.startswith("Write the Shqip version")
+    assert admin.last.text.startswith("Write the Albanian version")
     await admin.press("Skip")  # the default language's version cannot be skipped: no such option
-    assert admin.last.text.startswith("Write the Shqip version")
+    assert admin.last.text.startswith("Write the Albanian version")
     await admin.send("Përshëndetje")
     await admin.send("y" * 5000)  # over Telegram's own limit: the engine refuses it first
     assert admin.replies[0].text.startswith("That message is too long")
-    assert admin.last.text.startswith("Write the Italiano version")
+    assert admin.last.text.startswith("Write the Italian version")
     for _ in range(3):
         await admin.press("Skip")
     await admin.press("Continue to the preview")

@@ -83,3 +83,24 @@ def test_kosovo_time_is_not_named_after_belgrade() -> None:
     assert zone_label(zone, "sq") == "Ora e Evropës Qendrore"
     assert all("Beog" not in zone_label(zone, locale) for locale in ("sq", "it", "el", "en"))
     assert zone_label("Europe/Rome", "sq") == "Ora e Evropës Qendrore (Romë)"
+
+
+def test_a_language_is_named_as_each_language_writes_it_mid_sentence(catalogs: Catalogs) -> None:
+    named = {loc: [catalogs.translator(loc).language(c) for c in LOCALES] for loc in LOCALES}
+    assert named == {
+        "sq": ["shqip", "italisht", "greqisht", "anglisht"],
+        "it": ["albanese", "italiano", "greco", "inglese"],
+        "el": ["αλβανικά", "ιταλικά", "ελληνικά", "αγγλικά"],  # not capitalised as in CLDR
+        "en": ["Albanian", "Italian", "Greek", "English"],
+    }
+    greek = catalogs.translator("el")
+    prompt = greek.t(
+        "The title in {language} (up to {n} characters):", language=greek.language("el"), n=120
+    )
+    assert prompt == "Ο τίτλος στα ελληνικά (έως 120 χαρακτήρες):"
+
+
+def test_germany_offers_one_time_zone() -> None:
+    from handlers.places import zones_for
+
+    assert zones_for("DE") == ["Europe/Berlin"]  # not also Büsingen, on the same clock

@@ -1,4 +1,5 @@
-"""Greetings, thanks and bare short words: answered in kind, never taken for an FAQ question."""
+"""Typed text that is no consular question: greetings, thanks, bare short words, the name of a
+menu entry, a yes or a no, a number."""
 
 from __future__ import annotations
 
@@ -110,6 +111,9 @@ async def test_a_sentence_naming_a_menu_entry_opens_it_when_the_faq_has_no_answe
 ) -> None:
     said = [  # (language, typed at the main menu, the title of what opens)
         ("it", "voglio iscrivermi a un evento", "Upcoming events"),
+        ("sq", "dua të regjistrohem në një aktivitet", "Upcoming events"),  # not postal voting
+        ("sq", "Events", "Upcoming events"),  # another language's name of it
+        ("el", "Events", "Upcoming events"),
         ("sq", "dua të propozoj një projekt", "Project ideas"),
         ("en", "I want to propose a project", "Project ideas"),
         ("el", "Ποιες εκδηλώσεις έχετε;", "Upcoming events"),
@@ -131,3 +135,37 @@ async def test_a_word_naming_two_menu_entries_opens_neither(chat: Callable[..., 
     admin = await member(chat, "telegram:1", "en")  # an admin: Project ideas, Review project ideas
     await admin.send("a project")
     assert admin.replies[0].text.startswith(NOTHING_FOUND)
+
+
+async def test_a_yes_or_a_no_picks_the_option_that_begins_with_it(
+    chat: Callable[..., Chat], catalogs: Catalogs, engine: Engine
+) -> None:
+    user = await member(chat, "telegram:8680", "el")
+    await user.send("/delete")
+    await user.send("όχι")  # the option reads "Όχι, να παραμείνουν τα δεδομένα μου"
+    el = catalogs.translator("el").t
+    assert el("Please choose one of the options: type its number or tap it.") not in user.text
+    assert await engine.db.read_one("SELECT 1 FROM users WHERE key = 'telegram:8680'")
+    await user.send("/delete")
+    await user.send("Ναι")  # "Ναι, διαγραφή όλων"
+    assert not await engine.db.read_one("SELECT 1 FROM users WHERE key = 'telegram:8680'")
+
+
+async def test_one_word_at_a_prompt_is_an_answer_and_a_number_is_no_question(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = chat("telegram:8690", hint="sq")
+    await user.send("/start")
+    await user.send("Pranoj")  # "I accept", a step early: no FAQ answer on consular fees
+    sq = catalogs.translator("sq").t
+    assert user.replies[0].text == sq(
+        "Please choose one of the options: type its number or tap it."
+    )
+    await user.press("sq")
+    await user.press("later")
+    await user.press("consular")
+    await user.send("pasaporta")
+    assert user.replies[0].title  # an answer, with its options
+    await user.send("9")
+    assert user.replies[0].text == sq("There is no option {number}.", number="9")
+    assert user.replies[-1].text == sq("Did this answer help you?")
