@@ -172,7 +172,7 @@ async def take_card(turn: Turn, answer: Answer) -> Next:
 async def ask_signup(turn: Turn) -> Next:
     """Consent first; then the number of guests, or straight to the registration."""
     if not consent.given(turn):
-        return consent.require(then="signup")
+        return consent.require(then="signup", refused="card")  # Not now: back to the event
     if turn.settings.event_max_guests > 0:
         event = await _visible(turn)
         open_now = event is not None and closed_reason(turn, event) is None

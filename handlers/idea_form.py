@@ -458,7 +458,8 @@ async def take_summary(turn: Turn, answer: Answer) -> Next:
             " will review it, and you will be told here whenever its status changes.",
             reference=reference,
         ),
-        buttons=[Button(turn.t("My ideas"), "myideas", route=True)],
+        # Called from Project ideas, which comes back next and offers My ideas itself.
+        buttons=[] if turn.data.get("hub") else [Button(turn.t("My ideas"), "myideas", route=True)],
     )
     return END
 

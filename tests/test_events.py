@@ -125,6 +125,28 @@ async def test_sign_up_with_guests_asks_consent_first_and_gives_a_code_and_an_ic
     assert "Sign up" not in person.labels and "My registration" in person.labels
 
 
+async def test_not_now_at_the_privacy_notice_goes_back_to_the_event(
+    chat: Callable[..., Chat], db: Database, catalogs: Catalogs
+) -> None:
+    event = await add_event(db)
+    person = await member(chat, "telegram:8010", agree=False)
+    await person.press(f"event:{event}")
+    await person.press("Sign up")
+    await person.press("Not now")
+    assert person.replies[0].text.startswith("Understood: nothing was stored.")
+    assert person.last.title == "Meeting in Milan" and "Sign up" in person.labels
+    assert await rows(db, "SELECT count(*) FROM registrations") == [(0,)]
+    await person.press("Sign up")
+    await person.press("I agree")  # asked again, and agreeing still goes on with the sign-up
+    assert person.last.text.startswith("How many guests will you bring?")
+    it = catalogs.translator("it")
+    italian = await member(chat, "telegram:8011", agree=False, language="Italiano")
+    await italian.press(f"event:{event}")
+    await italian.press(it.t("Sign up"))
+    await italian.press(it.t("Not now"))
+    assert italian.last.title == "Incontro a Milano"
+
+
 async def test_a_double_clicked_sign_up_books_once(
     chat: Callable[..., Chat], db: Database, engine: Engine
 ) -> None:

@@ -393,6 +393,31 @@ async def test_a_draft_is_kept_across_a_restart_and_offered_on_return(
         await again.close()
 
 
+async def test_back_in_the_intake_opened_from_project_ideas_returns_there(
+    chat: Callable[..., Chat], engine: Engine, catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:7303")
+    await to_summary(user)
+    await user.send("menu")
+    await user.press("Project ideas")
+    await user.press("Continue my draft")
+    assert user.last.title == "Your project idea"  # every field answered: the summary
+    await user.send("back")
+    assert user.last.title == "Project ideas" and "Continue my draft" in user.labels
+    await user.press("Continue my draft")
+    await user.press("submit")
+    assert user.replies[0].text.startswith("Thank you! Your project idea is submitted.")
+    assert user.last.title == "Project ideas"  # back where the member came from
+    assert user.labels.count("My ideas") == 1
+    sq = catalogs.translator("sq")
+    shqip = await member(chat, "telegram:7304", "sq")
+    await shqip.press(sq.t("Project ideas"))
+    await shqip.press(sq.t("Submit an idea"))
+    assert shqip.last.text == sq.t("Which sector is your idea about?")
+    await shqip.send(sq.t("back"))
+    assert shqip.last.title == sq.t("Project ideas")
+
+
 async def test_a_draft_can_be_discarded_from_the_hub_and_when_starting_again(
     chat: Callable[..., Chat], engine: Engine
 ) -> None:
