@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.flood import FloodGate
-from bot.flow import AGAIN, END, MENU, Answer, AnswerHandler, Call, Goto, Next
+from bot.flow import AGAIN, END, MENU, Answer, AnswerHandler, Call, Goto, Next, Return
 from bot.i18n import N_, Catalogs, Translator, negotiate, normalize
 from bot.messages import Attachment, AttachmentSpec, Button, Incoming, Reply
 from bot.registry import Registry
@@ -564,6 +564,14 @@ class _Dispatch:
                     self._to_menu()
             elif nxt is MENU:
                 self._to_menu()
+            elif isinstance(nxt, Return):
+                if not state.stack:
+                    self._to_menu()
+                else:
+                    state.pop()
+                    if nxt.step not in self.registry.flows[state.flow].steps:
+                        raise LookupError(f"flow {state.flow} has no step {nxt.step!r}")
+                    state.step = nxt.step
             elif isinstance(nxt, Call):
                 flow = self.registry.flows[nxt.flow]
                 if turn.may(flow.roles):

@@ -43,13 +43,20 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Return:
+    """This sub-flow is done: back to its caller at `step` instead of `then` (or to the menu)."""
+
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
 class Goto:
     """Follow a route payload (such as `event:42`), as if the user had pressed it."""
 
     payload: str
 
 
-Next: TypeAlias = str | _Marker | Call | Goto
+Next: TypeAlias = str | _Marker | Call | Return | Goto
 AskHandler = Callable[["Turn"], Awaitable[Next | None]]
 AnswerHandler = Callable[["Turn", Answer], Awaitable[Next]]
 RouteHandler = Callable[["Turn", str], Awaitable[Next]]

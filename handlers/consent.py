@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from bot.flow import END, MENU, Answer, AnswerHandler, Call, Flow, Next
+from bot.flow import END, MENU, Answer, AnswerHandler, Call, Flow, Next, Return
 from bot.messages import Button
 from bot.registry import Feature
 from bot.turn import Turn
@@ -33,9 +33,10 @@ def changed(turn: Turn) -> bool:
     )
 
 
-def require(then: str) -> Call:
-    """The call a feature returns before storing personal data; Agree comes back to `then`."""
-    return Flow.call("consent", then=then, required=True)
+def require(then: str, refused: str | None = None) -> Call:
+    """The call a feature returns before storing personal data; Agree comes back to `then`,
+    Not now to `refused` (a step of the caller) or, without one, to the main menu."""
+    return Flow.call("consent", then=then, required=True, refused=refused)
 
 
 def needed(handler: AnswerHandler) -> AnswerHandler:
@@ -155,7 +156,8 @@ async def take_notice(turn: Turn, answer: Answer) -> Next:
                 " you can agree at any time in Settings."
             )
         )
-        return MENU
+        refused = turn.data.get("refused")
+        return Return(refused) if isinstance(refused, str) else MENU
     turn.reply(
         turn.t(
             "Understood. You can look around freely; we will ask again only when something needs"

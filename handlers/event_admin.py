@@ -49,9 +49,9 @@ async def ask_events(turn: Turn) -> None:
     ]
     text = "\n\n".join(blocks) if blocks else turn.t("There are no events yet.")
     buttons = [
-        Button(
-            f"{event_views.short(event_views.title(turn.i18n, e), 48)}"
-            f" ({status_name(turn, e.status)})",
+        Button(  # the date too: events of a series may share their title
+            f"{event_views.short(event_views.title(turn.i18n, e), 36)}"
+            f" · {event_views.day(turn.i18n, e)} ({status_name(turn, e.status)})",
             f"admin_event:{e.id}",
             route=True,
         )

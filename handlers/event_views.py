@@ -11,8 +11,22 @@ from storage.events import Event, Registration
 
 
 def short(text: str, limit: int = 60) -> str:
-    """A text short enough for a button label."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A text short enough for a button label, cut in the middle so that its end stays."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    # Titles of a series differ at the end ("… in Milan", "… in Athens", "… 2027"), so the end
+    # is kept as well as the beginning, and the middle gives way; cuts fall between words when
+    # a word boundary is near.
+    keep = limit - 2  # the ellipsis and a space
+    tail = text[len(text) - keep * 2 // 5 :]
+    if not text[len(text) - len(tail) - 1].isspace() and " " in tail:
+        tail = tail.split(" ", 1)[1]
+    whole = text[len(text) - len(tail) - 1].isspace()  # the tail starts a word: set it apart
+    head = text[: keep - len(tail)]
+    if not text[len(head)].isspace() and " " in head[-10:]:
+        head = head[: head.rindex(" ")]
+    return f"{head.rstrip()}…{' ' if whole else ''}{tail.lstrip()}"
 
 
 def title(i18n: Translator, event: Event) -> str:
@@ -24,6 +38,11 @@ def title(i18n: Translator, event: Event) -> str:
 def moment(i18n: Translator, when: datetime, zone: str) -> str:
     """A date and time as read in a zone, with the zone's name."""
     return f"{i18n.datetime(when, zone)}, {zone_label(zone, i18n.locale)}"
+
+
+def day(i18n: Translator, event: Event) -> str:
+    """The event's start date, short, as read in its zone ("12 Μαρ 2026")."""
+    return i18n.date(event.starts_at, event.time_zone, width="medium")
 
 
 def local_date(moment: datetime, zone: str) -> date:

@@ -172,7 +172,7 @@ async def take_card(turn: Turn, answer: Answer) -> Next:
 async def ask_signup(turn: Turn) -> Next:
     """Consent first; then the number of guests, or straight to the registration."""
     if not consent.given(turn):
-        return consent.require(then="signup")
+        return consent.require(then="signup", refused="card")  # Not now: back to the event
     if turn.settings.event_max_guests > 0:
         event = await _visible(turn)
         open_now = event is not None and closed_reason(turn, event) is None
@@ -185,11 +185,18 @@ async def ask_signup(turn: Turn) -> Next:
 async def ask_guests(turn: Turn) -> None:
     """How many guests (a typed number: 0 and 2 are answers here, not options)."""
     limit = turn.settings.event_max_guests
-    turn.reply(
-        turn.t(
-            "How many guests will you bring? Type a number from 0 to {n} (0: just you).", n=limit
-        )
+    text = turn.t(
+        "How many guests will you bring? Type a number from 0 to {n} (0: just you).", n=limit
     )
+    event = await _visible(turn)
+    left = event.left if event is not None else None
+    if left is not None and 0 < left < 1 + limit:  # the largest party would not fit: say so now
+        text += "\n\n" + turn.ngettext(
+            "Only {n} seat is left: a larger party goes on the waitlist.",
+            "Only {n} seats are left: a larger party goes on the waitlist.",
+            left,
+        )
+    turn.reply(text)
 
 
 @flow.answer("guests", text=True)
@@ -214,6 +221,7 @@ async def _register(turn: Turn, guests: int) -> Next:
     if reason is not None:
         turn.reply(reason)
         return "card"
+    left = event.left  # read in this transaction, before this registration
     reg = await events.register(turn.db, event.id, turn.key, 1 + guests, turn.now)
     if reg is None:  # a second click, or a second device: the first registration stands
         existing = await events.live(turn.db, event.id, turn.key)
@@ -232,6 +240,20 @@ async def _register(turn: Turn, guests: int) -> Next:
             )
         )
         _calendar(turn, reg, event)
+    elif left:  # seats remain, just not enough for the whole party (it is booked all or nothing)
+        turn.reply(
+            turn.ngettext(
+                "There are not enough seats left for your party of {seats} (only {n} seat left),"
+                " so you are on the waitlist, number {place}. We will tell you as soon as enough"
+                " seats free up.",
+                "There are not enough seats left for your party of {seats} (only {n} seats left),"
+                " so you are on the waitlist, number {place}. We will tell you as soon as enough"
+                " seats free up.",
+                left,
+                seats=reg.seats,
+                place=await events.position(turn.db, reg),
+            )
+        )
     else:
         turn.reply(
             turn.t(

@@ -335,15 +335,22 @@ async def take_contact(turn: Turn, answer: Answer) -> Next:
 
 @form.ask("email")
 async def ask_email(turn: Turn) -> None:
-    """The e-mail address."""
-    turn.reply(turn.t("Please type your e-mail address."))
+    """The e-mail address, with a way back to the ways of contact."""
+    turn.reply(
+        turn.t("Please type your e-mail address."),
+        buttons=[Button(turn.t("Choose another way"), "back")],
+    )
 
 
-@form.answer("email")
+@form.answer("email", text=True)
 @consent.needed
 async def take_email(turn: Turn, answer: Answer) -> Next:
-    """Keep an address that has the shape of one."""
+    """Keep an address that has the shape of one; a valid phone number typed here is taken too."""
+    if answer.choice == "back":
+        return "contact"
     address = email_address(answer.text)
+    if address is None and "@" not in answer.text and phone_number(answer.text, turn.user.country):
+        return await take_phone(turn, answer)  # the member changed their mind: no need to go back
     if address is None:
         turn.reply(
             turn.t(
@@ -363,14 +370,19 @@ async def ask_phone(turn: Turn) -> None:
         turn.t(
             "Please type your phone number with the country code, for example {example}.",
             example=example_phone(turn.user.country),
-        )
+        ),
+        buttons=[Button(turn.t("Choose another way"), "back")],
     )
 
 
-@form.answer("phone")
+@form.answer("phone", text=True)
 @consent.needed
 async def take_phone(turn: Turn, answer: Answer) -> Next:
-    """Keep a valid number, normalised to E.164."""
+    """Keep a valid number, normalised to E.164; an e-mail address typed here is taken too."""
+    if answer.choice == "back":
+        return "contact"
+    if "@" in answer.text:  # no phone number has one: the member gave an address instead
+        return await take_email(turn, answer)
     number = phone_number(answer.text, turn.user.country)
     if number is None:
         turn.reply(
@@ -446,7 +458,8 @@ async def take_summary(turn: Turn, answer: Answer) -> Next:
             " will review it, and you will be told here whenever its status changes.",
             reference=reference,
         ),
-        buttons=[Button(turn.t("My ideas"), "myideas", route=True)],
+        # Called from Project ideas, which comes back next and offers My ideas itself.
+        buttons=[] if turn.data.get("hub") else [Button(turn.t("My ideas"), "myideas", route=True)],
     )
     return END
 

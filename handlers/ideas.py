@@ -85,11 +85,11 @@ async def ask_hub(turn: Turn) -> None:
         title = draft.get("title") or turn.t("no title yet")
         text += "\n\n" + turn.t("You have an unfinished idea: {title}.", title=title)
         buttons += [
-            Button(turn.t("Continue my draft"), "newidea:continue", route=True),
+            Button(turn.t("Continue my draft"), "continue"),
             Button(turn.t("Discard the draft"), "discard"),
         ]
     else:
-        buttons.append(Button(turn.t("Submit an idea"), "newidea", route=True))
+        buttons.append(Button(turn.t("Submit an idea"), "submit"))
     buttons += [
         Button(turn.t("My ideas"), "myideas", route=True),
         Button(turn.t("Skills profile"), "skills", route=True),
@@ -100,7 +100,9 @@ async def ask_hub(turn: Turn) -> None:
 
 @hub.answer("main")
 async def take_hub(turn: Turn, answer: Answer) -> Next:
-    """Discard the draft (the other options are routes)."""
+    """The intake, called so that "back" at its first screen returns here; or discard the draft."""
+    if answer.choice in ("submit", "continue"):
+        return hub.call("newidea", then="main", resume=answer.choice == "continue", hub=True)
     if answer.choice == "discard" and await store.discard_draft(turn.db, turn.key):
         turn.reply(turn.t("Your draft is discarded."))
     return hub.again

@@ -21,11 +21,19 @@ from bot.messages import Attachment
 from bot.outbox import OutboxWorker
 from bot.runtime import engine_for, telegram_application
 from bot.telegram import configure
-from handlers import build_registry, event_exports, event_notices, event_views, when
+from handlers import (
+    build_registry,
+    event_demo,
+    event_exports,
+    event_notices,
+    event_views,
+    when,
+)
 from handlers.places import zone_label
 from storage import events, users
 from storage.clock import to_db, utcnow
 from storage.database import Database
+from storage.events import Text
 from tests.event_fixtures import add_event, member, rows
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.harness import Chat
@@ -297,6 +305,43 @@ async def test_an_admin_moves_an_event_with_a_month_name_in_their_language(
     assert await rows(db, "SELECT starts_at, ends_at, deadline_at FROM events") == [
         (to_db(begins), to_db(ends), None)
     ]
+
+
+async def test_the_greek_event_list_tells_the_demo_meetings_apart(
+    chat: Callable[..., Chat], db: Database, catalogs: Catalogs
+) -> None:
+    async with db.transaction() as tx:
+        await event_demo.seed(tx)
+    twin = await add_event(  # a series: the same title, another month
+        db, start=utcnow() + timedelta(days=40), texts={"el": Text("Προξενική ημέρα")}
+    )
+    again = await add_event(
+        db, start=utcnow() + timedelta(days=70), texts={"el": Text("Προξενική ημέρα")}
+    )
+    boss = await admin(chat, "Ελληνικά")
+    await boss.send("/manage_events")
+    el = catalogs.translator("el")
+    labels = [b.label for b in boss.buttons if b.payload.startswith("admin_event:")]
+    assert len(labels) == 6 and len(set(labels)) == 6
+    assert all(len(label) <= 64 for label in labels), labels  # no longer than before
+    meetings = [label for label in labels if label.startswith("[Παράδειγμα] Συνάντηση")]
+    assert len(meetings) == 3
+    for city in ("στο Μιλάνο", "στην Αθήνα", "στη Βοστώνη"):  # the end of each title stays
+        assert sum(f"… {city} · " in label for label in meetings) == 1, meetings
+    async with db.transaction() as tx:
+        first, second = await events.get(tx, twin), await events.get(tx, again)
+    assert first is not None and second is not None
+    for event in (first, second):  # the date, in Greek, as the event's zone reads it
+        day = el.date(event.starts_at, event.time_zone, width="medium")
+        assert f"Προξενική ημέρα · {day} ({el.t('published')})" in labels
+
+
+def test_short_labels_keep_the_end_of_a_long_title() -> None:
+    title = "Meeting with the Albanian community in Reggio Emilia"
+    assert event_views.short(title, 60) == title
+    assert event_views.short(title, 40) == "Meeting with the Albanian… Reggio Emilia"
+    assert event_views.short(title, 36) == "Meeting with the… Reggio Emilia"  # between words
+    assert event_views.short("x" * 90, 30) == "x" * 17 + "…" + "x" * 11
 
 
 async def test_publish_edit_and_cancel_telling_everyone_once(

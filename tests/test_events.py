@@ -125,6 +125,28 @@ async def test_sign_up_with_guests_asks_consent_first_and_gives_a_code_and_an_ic
     assert "Sign up" not in person.labels and "My registration" in person.labels
 
 
+async def test_not_now_at_the_privacy_notice_goes_back_to_the_event(
+    chat: Callable[..., Chat], db: Database, catalogs: Catalogs
+) -> None:
+    event = await add_event(db)
+    person = await member(chat, "telegram:8010", agree=False)
+    await person.press(f"event:{event}")
+    await person.press("Sign up")
+    await person.press("Not now")
+    assert person.replies[0].text.startswith("Understood: nothing was stored.")
+    assert person.last.title == "Meeting in Milan" and "Sign up" in person.labels
+    assert await rows(db, "SELECT count(*) FROM registrations") == [(0,)]
+    await person.press("Sign up")
+    await person.press("I agree")  # asked again, and agreeing still goes on with the sign-up
+    assert person.last.text.startswith("How many guests will you bring?")
+    it = catalogs.translator("it")
+    italian = await member(chat, "telegram:8011", agree=False, language="Italiano")
+    await italian.press(f"event:{event}")
+    await italian.press(it.t("Sign up"))
+    await italian.press(it.t("Not now"))
+    assert italian.last.title == "Incontro a Milano"
+
+
 async def test_a_double_clicked_sign_up_books_once(
     chat: Callable[..., Chat], db: Database, engine: Engine
 ) -> None:
@@ -217,6 +239,88 @@ async def test_cancelling_promotes_the_first_in_line_and_tells_them(
     assert not await worker.run_once(sender)  # once
     await pair.send("/registrations")
     assert "You are signed up. Your check-in code:" in pair.last.text
+
+
+async def test_a_party_larger_than_the_seats_left_is_told_so_and_waits_in_line(
+    chat: Callable[..., Chat], db: Database, catalogs: Catalogs
+) -> None:
+    event = await add_event(db, capacity=4)
+    first = await member(chat, "telegram:8101")
+    await first.press(f"event:{event}")
+    await first.press("Sign up")
+    assert "left" not in first.last.text  # 4 seats: the largest party (you and 3) fits
+    await first.send("2")
+    newcomer = await member(chat, "telegram:8102")
+    await newcomer.press(f"event:{event}")
+    await newcomer.press("Sign up")
+    assert newcomer.last.text.endswith("Only 1 seat is left: a larger party goes on the waitlist.")
+    await newcomer.send("3")
+    told = newcomer.replies[0].text
+    assert told.startswith(
+        "There are not enough seats left for your party of 4 (only 1 seat left), so you are on"
+        " the waitlist, number 1."
+    )
+    assert "is full" not in told
+    single = await member(chat, "telegram:8103", language="Italiano")
+    it = catalogs.translator("it")
+    await single.press(f"event:{event}")
+    await single.press(it.t("Sign up"))
+    assert single.last.text.endswith(
+        it.ngettext(
+            "Only {n} seat is left: a larger party goes on the waitlist.",
+            "Only {n} seats are left: a larger party goes on the waitlist.",
+            1,
+        )
+    )
+    await single.send("0")  # one seat, one person: it fits, ahead of the larger party
+    assert single.replies[0].text.startswith(
+        it.t(
+            "You are signed up for {title}. Show your check-in code at the door: {code}",
+            title="Incontro a Milano",
+            code="",
+        ).rstrip()
+    )
+    late = await member(chat, "telegram:8104", language="Italiano")
+    await late.press(f"event:{event}")
+    await late.press(it.t("Join the waitlist"))
+    await late.send("0")
+    assert late.replies[0].text.startswith("Incontro a Milano è al completo")  # truly full now
+    assert "numero 2" in late.replies[0].text
+    assert await rows(db, "SELECT user_key, seats, status FROM registrations ORDER BY id") == [
+        ("telegram:8101", 3, "confirmed"),
+        ("telegram:8102", 4, "waitlisted"),
+        ("telegram:8103", 1, "confirmed"),
+        ("telegram:8104", 1, "waitlisted"),
+    ]
+
+
+async def test_a_party_that_does_not_fit_is_told_in_greek(
+    chat: Callable[..., Chat], db: Database, catalogs: Catalogs
+) -> None:
+    event = await add_event(db, capacity=2)
+    el = catalogs.translator("el")
+    person = await member(chat, "telegram:8105", language="Ελληνικά")
+    await person.press(f"event:{event}")
+    await person.press(el.t("Sign up"))
+    prompt = el.ngettext(
+        "Only {n} seat is left: a larger party goes on the waitlist.",
+        "Only {n} seats are left: a larger party goes on the waitlist.",
+        2,
+    )
+    assert prompt != "Only 2 seats are left: a larger party goes on the waitlist."
+    assert person.last.text.endswith(prompt)
+    await person.send("2")
+    assert person.replies[0].text == el.ngettext(
+        "There are not enough seats left for your party of {seats} (only {n} seat left), so"
+        " you are on the waitlist, number {place}. We will tell you as soon as enough seats"
+        " free up.",
+        "There are not enough seats left for your party of {seats} (only {n} seats left), so"
+        " you are on the waitlist, number {place}. We will tell you as soon as enough seats"
+        " free up.",
+        2,
+        seats=3,
+        place=1,
+    )
 
 
 async def test_sign_up_after_the_deadline_or_for_a_cancelled_event_gets_a_clear_reply(

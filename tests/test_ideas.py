@@ -292,6 +292,39 @@ async def test_invalid_email_and_phone_are_refused_with_the_expected_shape(
     assert draft is not None and draft["contact"] == "+355691234567"
 
 
+async def test_the_phone_step_takes_an_address_the_email_step_a_number_both_have_a_way_back(
+    chat: Callable[..., Chat], engine: Engine, catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:7208", country="IT")
+    await to_summary(user)
+    await user.press("edit:contact")
+    await user.press("phone")
+    assert user.labels == ["Choose another way"]
+    await user.send("Ana.Koci@Example.org")  # changed their mind: an address at the phone step
+    assert "Contact: by e-mail (Ana.Koci@example.org)" in user.last.text
+    await user.press("edit:contact")
+    await user.press("email")
+    assert user.labels == ["Choose another way"]
+    await user.send("333 123 4567")  # and a number (of Italy, the member's country) at this one
+    assert "Contact: by phone (+393331234567)" in user.last.text
+    await user.press("edit:contact")
+    await user.press("phone")
+    await user.send("ana@example")  # an address, but a broken one: its own advice, not a phone's
+    assert user.replies[0].text.startswith("That does not look like an e-mail address.")
+    await user.press("Choose another way")
+    assert user.last.title == "New project idea · 6 of 6"
+    await user.press("chat")
+    assert "Contact: in this chat" in user.last.text
+    draft = await stored_draft(engine, user.user)
+    assert draft is not None and (draft["contact_way"], draft["contact"]) == ("chat", None)
+    sq = catalogs.translator("sq")
+    shqip = await member(chat, "telegram:7209", "sq")
+    await to_summary(shqip)
+    await shqip.press("edit:contact")
+    await shqip.press("phone")
+    assert shqip.labels == [sq.t("Choose another way")] != ["Choose another way"]
+
+
 async def test_a_phone_number_without_a_country_needs_its_code(chat: Callable[..., Chat]) -> None:
     user = await member(chat, "telegram:7206")  # no country of residence given
     await to_summary(user)
@@ -358,6 +391,31 @@ async def test_a_draft_is_kept_across_a_restart_and_offered_on_return(
         assert "Evening courses in programming" in user.last.text
     finally:
         await again.close()
+
+
+async def test_back_in_the_intake_opened_from_project_ideas_returns_there(
+    chat: Callable[..., Chat], engine: Engine, catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:7303")
+    await to_summary(user)
+    await user.send("menu")
+    await user.press("Project ideas")
+    await user.press("Continue my draft")
+    assert user.last.title == "Your project idea"  # every field answered: the summary
+    await user.send("back")
+    assert user.last.title == "Project ideas" and "Continue my draft" in user.labels
+    await user.press("Continue my draft")
+    await user.press("submit")
+    assert user.replies[0].text.startswith("Thank you! Your project idea is submitted.")
+    assert user.last.title == "Project ideas"  # back where the member came from
+    assert user.labels.count("My ideas") == 1
+    sq = catalogs.translator("sq")
+    shqip = await member(chat, "telegram:7304", "sq")
+    await shqip.press(sq.t("Project ideas"))
+    await shqip.press(sq.t("Submit an idea"))
+    assert shqip.last.text == sq.t("Which sector is your idea about?")
+    await shqip.send(sq.t("back"))
+    assert shqip.last.title == sq.t("Project ideas")
 
 
 async def test_a_draft_can_be_discarded_from_the_hub_and_when_starting_again(
