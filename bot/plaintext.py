@@ -49,6 +49,16 @@ def split(text: str, limit: int, measure: Callable[[str], int] = len) -> list[st
     return pieces
 
 
+def shorten(text: str, limit: int) -> str:
+    """Text on one line within `limit` characters, cut at a word boundary with "…" if too long."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    at = line.rfind(" ", 0, limit)  # the last space that leaves room for the "…"
+    head = line[:at] if at > limit // 3 else line[: limit - 1]  # one long word: cut inside it
+    return head.rstrip(" .,;:") + "…"
+
+
 def _fit(text: str, limit: int, measure: Callable[[str], int]) -> int:
     """The longest prefix length whose measure is within the limit (at least one character)."""
     low, high = 1, len(text)

@@ -65,6 +65,12 @@ class State:
             del self.history[:-HISTORY_LIMIT]
         self.step = step
 
+    def rewind(self, step: str) -> None:
+        """Return to an earlier step as "back" would, forgetting the steps taken since it."""
+        if step in self.history:  # a step that is done (a message sent) is not offered by back
+            del self.history[len(self.history) - 1 - self.history[::-1].index(step) :]
+        self.step = step
+
     def dumps(self) -> str:
         """The record as compact JSON."""
         return json.dumps(

@@ -87,7 +87,7 @@ def incoming(form: Form) -> Incoming:
         return Incoming(sender, "button", payload=payload, message_id=sid, locale_hint=hint)
     kind: Kind = "text"
     count = _field(form, "NumMedia")
-    media = min(int(count), 10) if count.isdigit() else 0
+    media = min(int(count), 10) if count.isdecimal() else 0  # isdigit passes "❶", int() does not
     if _field(form, "Latitude") and _field(form, "Longitude"):
         kind = "location"
     elif media:

@@ -11,6 +11,7 @@ from bot.flow import END, MENU, Answer, Flow, Next
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.outbox import Render
+from bot.plaintext import shorten
 from bot.registry import OFFICER, Command, Feature, MenuEntry
 from bot.turn import Turn
 from handlers import consent, insight_exports
@@ -208,7 +209,8 @@ async def open_one(turn: Turn, arg: str) -> Next:
         turn.reply(turn.t("I cannot find that question among yours."))
         return "list"
     turn.data["id"] = question.id
-    return "show"
+    turn.state.move("show")  # from the list's entry step: "back" at the card leads to the list
+    return mine.again
 
 
 @mine.ask("list")
@@ -218,7 +220,11 @@ async def list_mine(turn: Turn) -> Next | None:
     if not found:
         turn.reply(
             turn.t("You have not asked the officers anything yet."),
-            buttons=[Button(turn.t("Ask an officer"), "ask", route=True)],
+            title=turn.t("My questions"),
+            buttons=[
+                Button(turn.t("Ask an officer"), "ask", route=True),
+                Button(turn.t("Main menu"), "menu", route=True),
+            ],
         )
         return None
     turn.reply(
@@ -227,7 +233,8 @@ async def list_mine(turn: Turn) -> Next | None:
         buttons=[
             Button(f"{q.reference} · {status_name(turn, q.status)}", f"question:{q.id}", route=True)
             for q in found[:20]
-        ],
+        ]
+        + [Button(turn.t("Main menu"), "menu", route=True)],
     )
     return None
 
@@ -238,10 +245,15 @@ async def show_mine(turn: Turn) -> Next | None:
     question = await store.get(turn.db, int(turn.data["id"]))
     if question is None or question.user_key != turn.key:
         return "list"
+    buttons = [Button(turn.t("Add details"), "more")] if question.status != "closed" else []
+    buttons += [
+        Button(turn.t("My questions"), "myquestions", route=True),
+        Button(turn.t("Main menu"), "menu", route=True),
+    ]
     turn.reply(
         await conversation(turn, question, officer_view=False),
         title=f"{question.reference} · {status_name(turn, question.status)}",
-        buttons=[Button(turn.t("Add details"), "more")] if question.status != "closed" else [],
+        buttons=buttons,
     )
     return None
 
@@ -267,7 +279,8 @@ async def take_details(turn: Turn, answer: Answer) -> Next:
         return "list"
     if question.status == "closed":
         turn.reply(turn.t("This question is closed. Please ask a new one."))
-        return "show"
+        turn.state.rewind("show")
+        return mine.again
     text = answer.text.strip()
     if len(text) > MAX_QUESTION:
         turn.reply(
@@ -289,7 +302,8 @@ async def take_details(turn: Turn, answer: Answer) -> Next:
             key=f"question:{question.id}:details:{turn.now.timestamp()}",
         )
     turn.reply(turn.t("Added to {reference}.", reference=question.reference))
-    return "show"
+    turn.state.rewind("show")  # sent: "back" must not offer to write it again
+    return mine.again
 
 
 async def conversation(turn: Turn | Render, question: Question, officer_view: bool) -> str:
@@ -310,17 +324,36 @@ async def conversation(turn: Turn | Render, question: Question, officer_view: bo
 
 
 def question_line(turn: Turn | Render, question: Question) -> str:
-    """What an officer needs at a glance: language, country, channel, waiting time."""
-    waited = format_timedelta(turn.now - question.created_at, locale=turn.i18n.locale)
+    """What an officer needs at a glance: language, country, channel, waiting time or outcome."""
     country = country_name(question.country, turn.i18n.locale) if question.country else "–"
+    facts = {
+        "language": question.locale,
+        "country": country,
+        "channel": question.channel,
+        "about": question.about or "–",
+    }
+    zone = turn.user.time_zone or "UTC"
+    if question.status == "closed" and question.closed_at:
+        return turn.t(
+            "Language: {language} · Country: {country} · Channel: {channel} · Closed: {when}"
+            "\nIt concerns: {about}",
+            when=turn.i18n.datetime(question.closed_at, zone),
+            **facts,
+        )
+    if question.status == "answered":
+        # An answered question changes only when an officer writes on it (the member's details
+        # move it back to the officers): its last change is the officer's last message.
+        return turn.t(
+            "Language: {language} · Country: {country} · Channel: {channel} · Answered: {when}"
+            "\nIt concerns: {about}",
+            when=turn.i18n.datetime(question.updated_at, zone),
+            **facts,
+        )
     return turn.t(
         "Language: {language} · Country: {country} · Channel: {channel} · Waiting: {waited}"
         "\nIt concerns: {about}",
-        language=question.locale,
-        country=country,
-        channel=question.channel,
-        waited=waited,
-        about=question.about or "–",
+        waited=format_timedelta(turn.now - question.created_at, locale=turn.i18n.locale),
+        **facts,
     )
 
 
@@ -334,7 +367,8 @@ async def open_desk_question(turn: Turn, arg: str) -> Next:
         turn.reply(turn.t("I cannot find that question."))
         return "list"
     turn.data["id"] = int(arg)
-    return "show"
+    turn.state.move("show")  # from the list's entry step: "back" at the card leads to the list
+    return desk.again
 
 
 @desk.ask("list")
@@ -412,7 +446,7 @@ async def show_question(turn: Turn) -> Next | None:
         buttons += [Button(turn.t("Answer"), "answer"), Button(turn.t("Ask for more"), "more")]
     if question.status != "closed" and (mine_now or question.status == "open"):
         buttons.append(Button(turn.t("Close it"), "close"))
-    if question.status in ("closed", "answered"):
+    if question.status == "closed":  # reopening undoes a close; an answered one is not closed
         buttons.append(Button(turn.t("Reopen it"), "reopen"))
     buttons.append(Button(turn.t("Back to the list"), "list"))
     title = f"{question.reference} · {status_name(turn, question.status)}"
@@ -464,6 +498,9 @@ async def take_action(turn: Turn, answer: Answer) -> Next:
         turn.reply(turn.t("{reference} is closed.", reference=question.reference))
         return "list"
     if answer.choice == "reopen":
+        if question.status != "closed":  # an old button: it was reopened or never closed
+            turn.reply(turn.t("{reference} is not closed.", reference=question.reference))
+            return desk.again
         await store.set_status(turn.db, question.id, "open", turn.now)
         turn.reply(turn.t("{reference} is open again.", reference=question.reference))
         return desk.again
@@ -486,7 +523,9 @@ async def ask_write(turn: Turn) -> None:
     """The message to the member, with the related FAQ entries to link."""
     book = LIBRARY.book(turn.locale)
     buttons = [
-        Button(turn.t("Link: {question}", question=book.entries[i].question)[:60], f"link:{i}")
+        Button(
+            shorten(turn.t("Link: {question}", question=book.entries[i].question), 60), f"link:{i}"
+        )
         for i in turn.data.get("related", [])
         if i in book.entries
     ]
@@ -510,7 +549,8 @@ async def take_write(turn: Turn, answer: Answer) -> Next:
         return "list"
     if problem := refusal(turn, question):  # it may have changed while the officer typed
         turn.reply(problem)
-        return "show"
+        turn.state.rewind("show")
+        return desk.again
     text = answer.text.strip()
     if len(text) > MAX_QUESTION:
         turn.reply(
@@ -533,7 +573,8 @@ async def take_write(turn: Turn, answer: Answer) -> Next:
         key=f"question:{question.id}:message:{message_id}",
     )
     turn.reply(turn.t("Sent to the member of {reference}.", reference=question.reference))
-    return "show"
+    turn.state.rewind("show")  # sent: "back" leads to the list, not to writing it again
+    return desk.again
 
 
 # -- outbox renderers ---------------------------------------------------------------------------

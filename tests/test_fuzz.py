@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram import Bot, Update
 from twilio.request_validator import RequestValidator
@@ -162,6 +162,7 @@ twilio_forms = st.dictionaries(
 
 @FUZZ
 @given(form=twilio_forms)
+@example(form={"NumMedia": "❶"})  # a digit to str.isdigit, not to int()
 def test_any_twilio_form_parses_into_an_incoming_or_is_ignored(form: dict[str, str]) -> None:
     message = incoming(form)
     assert message.kind in ("text", "button", "media", "location", "other")

@@ -15,9 +15,10 @@ import pytest
 from bot.engine import Engine
 from bot.i18n import LOCALES, Catalogs
 from bot.messages import Incoming
+from bot.plaintext import shorten
 from handlers.faq import LIBRARY
 from storage import users
-from storage.clock import utcnow
+from storage.clock import from_db, utcnow
 from tests.fake_telegram import Call, FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.harness import Chat
@@ -164,7 +165,7 @@ async def test_follow_ups_attach_to_the_right_question(
     first = await ask(user, "First question about a passport renewal")
     second = await ask(user, "Second question about a power of attorney")
     await user.send("/myquestions")
-    assert [b.label.split(" · ")[0] for b in user.buttons] == [second, first]
+    assert [b.label.split(" · ")[0] for b in user.buttons] == [second, first, "Main menu"]
     await user.press(next(b.payload for b in user.buttons if b.label.startswith(second)))
     await user.press("Add details")
     await user.send("It is for my brother in Durrës.")
@@ -228,6 +229,128 @@ async def test_officers_can_switch_new_question_notices_off(
     await ask(user)
     rows = await engine.db.read_all("SELECT recipient FROM outbox WHERE renderer = 'questions.new'")
     assert [r[0] for r in rows] == ["telegram:1"]
+
+
+async def test_an_answered_card_tells_when_and_offers_reopen_only_once_closed(
+    chat: Callable[..., Chat], engine: Engine, catalogs: Catalogs
+) -> None:
+    sq = catalogs.translator("sq")
+    user = await member(chat, "telegram:9109")
+    reference = await ask(user)
+    officer, admin = await member(chat, OFFICER, "sq"), await member(chat, "telegram:1")
+    await officer.send("/questions")
+    await officer.press("officer-question:1")
+    assert "Në pritje: " in officer.last.text  # still waiting: how long
+    await officer.press("claim")
+    await officer.press("answer")
+    await officer.send("Rezervoni një takim në e-Albania.")
+    assert officer.last.title == f"{reference} · e përgjigjur"
+    row = await engine.db.read_one("SELECT updated_at FROM questions")
+    assert row is not None
+    answered = sq.datetime(from_db(row[0]), "UTC")
+    assert f"U përgjigj: {answered}" in officer.last.text
+    assert "Në pritje" not in officer.last.text
+    assert officer.button("reopen") is None  # answered is not closed: nothing to reopen
+    assert officer.button("close") is not None
+    await officer.press("close")
+    await officer.press("officer-question:1")
+    assert officer.last.title == f"{reference} · e mbyllur"
+    assert "U mbyll: " in officer.last.text and "U përgjigj" not in officer.last.text
+    await admin.press("officer-question:1")  # the admin sees it closed too
+    await officer.press("reopen")
+    assert officer.replies[0].text == f"{reference} u rihap."
+    await admin.press("reopen")  # the admin's card was drawn before the officer reopened it
+    assert admin.replies[0].text == f"{reference} is not closed."
+    row = await engine.db.read_one("SELECT status, claimed_by FROM questions")
+    assert row is not None and tuple(row) == ("open", None)
+
+
+async def test_back_after_an_answer_is_sent_leads_to_the_card_and_the_list_not_to_writing(
+    chat: Callable[..., Chat], engine: Engine
+) -> None:
+    user = await member(chat, "telegram:9110", "it")
+    reference = await ask(user)
+    officer = await member(chat, OFFICER, "sq")
+    await officer.send("/questions")
+    await officer.press("officer-question:1")
+    await officer.press("claim")
+    await officer.press("answer")
+    await officer.send("Rezervoni një takim në e-Albania.")
+    assert officer.last.title == f"{reference} · e përgjigjur"  # the card, after the answer
+    await officer.send("mbrapa")
+    assert officer.last.title == "Pyetje për t'u përgjigjur"  # the list, not the write prompt
+    await officer.send("mbrapa")
+    assert officer.last.title == "Menyja kryesore"
+    rows = await engine.db.read_all("SELECT side FROM question_messages ORDER BY id")
+    assert [r[0] for r in rows] == ["member", "officer"]  # nothing was sent twice
+
+    await user.send("/myquestions")  # the member's details: back leads to the list too
+    await user.press("question:1")
+    await user.press("more")
+    await user.send("Il consolato di Milano, nel duemilasedici.")
+    assert user.replies[0].text == f"Aggiunto alla domanda {reference}."
+    assert (user.last.title or "").startswith(reference)
+    await user.send("indietro")
+    assert user.last.title == "Le mie domande"
+    rows = await engine.db.read_all("SELECT side FROM question_messages ORDER BY id")
+    assert [r[0] for r in rows] == ["member", "officer", "member"]
+
+
+async def test_faq_link_buttons_are_cut_at_a_word_with_an_ellipsis(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:9111", "sq")
+    await ask(user, "Si ta marr pasaportën e parë për fëmijën tim të lindur jashtë vendit?")
+    officer = await member(chat, OFFICER, "sq")
+    await officer.press("officer-question:1")
+    await officer.press("claim")
+    await officer.press("answer")
+    book = LIBRARY.book("sq")
+    links = [b for b in officer.buttons if b.payload.rsplit("~", 1)[-1].startswith("link:")]
+    assert links
+    cut = 0
+    for button in links:
+        entry = book.entries[button.payload.rsplit("link:", 1)[-1]]
+        full = catalogs.translator("sq").t("Link: {question}", question=entry.question)
+        assert full.startswith("Lidhje: ")
+        assert len(button.label) <= 60
+        if button.label != full:
+            cut += 1
+            head = button.label.removesuffix("…")
+            assert button.label.endswith("…") and full.startswith(head)
+            assert full[len(head)] in " .,;:"  # the next character ends a word
+    assert cut  # the first-passport entry is longer than a button
+
+
+def test_shorten_cuts_at_words_and_inside_one_long_word_only_when_it_must() -> None:
+    assert shorten("Si ta marr  pasaportën\ne parë", 60) == "Si ta marr pasaportën e parë"
+    assert shorten("Si ta marr pasaportën e parë", 20) == "Si ta marr…"
+    assert shorten("Ndryshimi, i emrit", 11) == "Ndryshimi…"
+    assert shorten("Pasaportë" * 5, 10) == "Pasaportë…"
+
+
+async def test_my_questions_have_a_title_and_ways_back_in_the_members_language(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    t = catalogs.translator("it").t
+    user = await member(chat, "telegram:9112", "it")
+    await user.send("/myquestions")
+    assert user.last.title == t("My questions") == "Le mie domande"
+    assert [(b.label, b.payload) for b in user.buttons] == [
+        (t("Ask an officer"), "ask"),
+        (t("Main menu"), "menu"),
+    ]
+    reference = await ask(user)
+    await user.send("/myquestions")
+    assert [b.payload for b in user.buttons] == ["question:1", "menu"]
+    await user.press("question:1")
+    assert (user.last.title or "").startswith(reference)
+    assert [b.label for b in user.buttons] == [t("Add details"), t("My questions"), t("Main menu")]
+    await user.press(t("My questions"))
+    assert user.last.title == "Le mie domande"
+    await user.press("question:1")
+    await user.press(t("Main menu"))
+    assert user.last.title == t("Main menu")
 
 
 # -- across channels, through the outbox --------------------------------------------------------
@@ -321,7 +444,7 @@ async def test_asking_for_more_and_a_linked_faq_answer_reach_the_member_in_their
         assert await status() == "claimed"
 
         await officer.press("Answer")
-        assert f"Link: {LIBRARY.book('en').entries['passport-renew'].question}"[:60] in (
+        assert shorten(f"Link: {LIBRARY.book('en').entries['passport-renew'].question}", 60) in (
             officer.labels
         )
         await officer.press("link:passport-renew")
