@@ -15,6 +15,7 @@ from bot.broadcasts import CANCELLED, progress
 from bot.i18n import LOCALES, N_, Translator
 from bot.messages import Button, Reply
 from bot.outbox import Render, Report
+from bot.plaintext import shorten
 from bot.registry import Feature
 from handlers.optout import STOP_WORD
 from handlers.places import zone_label
@@ -60,9 +61,8 @@ def number(broadcast_id: int) -> str:
 
 
 def short_name(broadcast: Broadcast) -> str:
-    """The title, or the start of the text."""
-    name = broadcast.title or " ".join(broadcast.texts[broadcast.fallback].split())
-    return name if len(name) <= SHORT else name[: SHORT - 1].rstrip() + "…"
+    """The title, or the start of the text, cut between words."""
+    return shorten(broadcast.title or broadcast.texts[broadcast.fallback], SHORT)
 
 
 def zone_of(zone: str | None) -> str:
