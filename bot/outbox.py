@@ -212,6 +212,7 @@ async def release_held(turn: Turn) -> bool:
     if turn.channel != "whatsapp":
         return False
     rows = await store.settle_held(turn.db, turn.key, turn.now)
+    turn.held_settled = True
     if not rows:
         return False
     render = Render(turn.user, turn.i18n, turn.db, turn.now, turn.settings)
@@ -239,7 +240,7 @@ async def resume_held(turn: Turn) -> None:
     """After a step that did not hand over a WhatsApp user's held messages (a command, a global
     word, a first message): skip those they may no longer receive (they just said STOP), and
     put the others back in line: they wrote, so the window is open and they go out now."""
-    if turn.channel != "whatsapp" or turn.erased:
+    if turn.channel != "whatsapp" or turn.erased or turn.held_settled:
         return
     rows = await store.settle_held(turn.db, turn.key, turn.now)
     if rows:

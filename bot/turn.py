@@ -46,6 +46,9 @@ class Turn:
         self.i18n = translator
         self.replies: list[Reply] = []
         self.notified = False  # outbox rows were added: the worker is woken after the commit
+        # bot.outbox settled this WhatsApp user's held rows in this turn: once is enough, since
+        # no row can be held while the turn holds the write lock.
+        self.held_settled = False
         # The user's data was erased in this turn: nothing more is stored about them (neither the
         # conversation record nor this message's de-duplication row), only the replies go out.
         self.erased = False
