@@ -242,15 +242,15 @@ async def ask_registrations(turn: Turn) -> Next | None:
     zone = event.time_zone
     lines = [
         turn.t(
-            "Confirmed: {count} registrations, {seats} seats. Checked in: {checked}.",
-            count=len(confirmed),
-            seats=sum(r.seats for r in confirmed),
+            "Confirmed: {registrations}, {seats}. Checked in: {checked}.",
+            registrations=_registrations(turn, len(confirmed)),
+            seats=_seats(turn, sum(r.seats for r in confirmed)),
             checked=sum(1 for r in confirmed if r.checked_in_at),
         ),
         turn.t(
-            "Waitlist: {count} registrations, {seats} seats.",
-            count=len(waiting),
-            seats=sum(r.seats for r in waiting),
+            "Waitlist: {registrations}, {seats}.",
+            registrations=_registrations(turn, len(waiting)),
+            seats=_seats(turn, sum(r.seats for r in waiting)),
         ),
     ]
     for heading, group in ((turn.t("Confirmed"), confirmed), (turn.t("Waitlist"), waiting)):
@@ -362,6 +362,17 @@ AUDIENCES = [
 
 # The form and the door add their steps to the same flow.
 STEPS_FROM = (event_form, event_door)
+
+
+def _registrations(turn: Turn, n: int) -> str:
+    """ "1 registration", "3 registrations", in the admin's language."""
+    return turn.ngettext("{n} registration", "{n} registrations", n)
+
+
+def _seats(turn: Turn, n: int) -> str:
+    """ "1 seat", "3 seats", in the admin's language."""
+    return turn.ngettext("{n} seat", "{n} seats", n)
+
 
 FEATURE = Feature(
     flows=[flow],

@@ -284,7 +284,7 @@ async def fallback(turn: Turn, text: str) -> Next | None:
     two words or more interrupts, and the user comes back to the step afterwards.
     """
     typed = words(text)
-    if not typed:
+    if not typed or turn.registry.flows[turn.state.flow].roles:  # staff at work: no FAQ answers
         return None
     if turn.state.flow == turn.registry.main_menu.name and not turn.state.stack:
         # "I want to sign up for an event" is for Events, whatever an answer's words may share

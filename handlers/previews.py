@@ -60,9 +60,21 @@ def window_lines(turn: Turn, seen: Forecast, today: bool) -> list[str]:
         )
     ]
     if not seen.templates:
-        lines.append(turn.t("No notice template is configured: they will be skipped."))
+        lines.append(
+            turn.ngettext(
+                "No notice template is configured: this user will be skipped.",
+                "No notice template is configured: they will be skipped.",
+                seen.outside_window,
+            )
+        )
         return lines
-    lines.append(turn.t("They get a notice template and read the announcement when they write."))
+    lines.append(
+        turn.ngettext(
+            "This user gets a notice template and reads the announcement on writing back.",
+            "They get a notice template and read the announcement when they write.",
+            seen.outside_window,
+        )
+    )
     left = (
         turn.t("{left} left today", left=seen.notices_left)
         if today

@@ -107,8 +107,12 @@ async def take_role(turn: Turn, answer: Answer) -> Next:
     if answer.choice not in ("admin", "officer"):
         return flow.again
     key = turn.data["key"]
-    granted = await grants.grant(turn.db, key, answer.choice, by=turn.key, now=turn.now)
     role = role_name(turn, answer.choice)
+    if answer.choice in turn.settings.static_roles(key):  # a second, chat-given grant would
+        # show up as revocable while the configuration keeps the role anyway
+        turn.reply(turn.t("{key} already is {role} in the configuration.", key=key, role=role))
+        return "main"
+    granted = await grants.grant(turn.db, key, answer.choice, by=turn.key, now=turn.now)
     if granted:
         turn.reply(turn.t("Done: {key} is now {role}.", key=key, role=role))
         await turn.notify(key, "roles.granted", {"role": answer.choice})

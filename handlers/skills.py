@@ -32,7 +32,9 @@ from storage.skills import Skills
 MAX_PROFESSION = 100
 MAX_YEARS = 70
 MAX_LANGUAGES = 12
-_NUMBER = re.compile(r"\d{1,3}")
+# A whole number, maybe followed by a word ("12", "12 years", "12 vjet"): never "-3", "2.5" or
+# "5 or 10", which are not one number of years.
+_YEARS = re.compile(r"(\d{1,3})(?:\s+[^\d\s][^\d]*)?")
 
 flow = Flow("skills", entry="show")
 
@@ -191,13 +193,13 @@ async def ask_years(turn: Turn) -> None:
 @flow.answer("years")
 async def take_years(turn: Turn, answer: Answer) -> Next:
     """Keep a whole number of years ("12", "12 years", "12 vjet")."""
-    found = _NUMBER.search(answer.text)
-    if found is None or int(found.group()) > MAX_YEARS:
+    found = _YEARS.fullmatch(answer.text.strip())
+    if found is None or int(found.group(1)) > MAX_YEARS:
         turn.reply(
             turn.t("Please type the number of years, from 0 to {n}, for example 12.", n=MAX_YEARS)
         )
         return flow.again
-    return await keep(turn, "years", int(found.group()))
+    return await keep(turn, "years", int(found.group(1)))
 
 
 @flow.ask("languages")

@@ -547,6 +547,11 @@ async def test_check_in_codes_valid_reused_unknown_and_others(
     assert "Checked in so far: 1." in boss.last.text
     await boss.press("Done")
     assert "Checked in: 1" in boss.last.text
+    await boss.press("Registrations")
+    assert boss.replies[0].text.splitlines()[0] == (
+        "Confirmed: 1 registration, 1 seat. Checked in: 1."
+    )  # one of each: singular forms
+    await boss.send("back")
     checked = await rows(
         db, "SELECT user_key, checked_in_by FROM registrations WHERE checked_in_at IS NOT NULL"
     )

@@ -189,3 +189,17 @@ async def settled(engine: Engine, seconds: float = 10.0) -> list[tuple[str, str,
             return [tuple(r) for r in rows]
         assert time.monotonic() < deadline, "command-list rows still waiting"
         await asyncio.sleep(0.02)
+
+
+async def test_a_role_from_the_configuration_is_not_granted_again_in_the_chat(
+    chat: Callable[..., Chat], engine: Engine
+) -> None:
+    admin = await onboarded(chat, "telegram:1")  # ADMINS in the test settings
+    await onboarded(chat, "telegram:2")  # in OFFICERS, and has written to the bot
+    await admin.press("Roles")
+    for key, role in (("telegram:1", "administrator"), ("telegram:2", "consular officer")):
+        await admin.press("Grant a role")
+        await admin.send(key)
+        await admin.press(role)
+        assert admin.replies[0].text == f"{key} already is {role} in the configuration."
+    assert await engine.db.read_all("SELECT * FROM roles") == []  # nothing to revoke later

@@ -59,8 +59,9 @@ async def test_create_then_edit_each_field(chat: Callable[..., Chat], engine: En
     await user.press("edit:sector")
     await user.press("research")
     await user.press("edit:years")
-    await user.send("twenty")
-    assert user.replies[0].text.startswith("Please type the number of years, from 0 to 70")
+    for wrong in ("twenty", "-3", "2.5", "5 or 10", "71"):  # none is a number of years to keep
+        await user.send(wrong)
+        assert user.replies[0].text.startswith("Please type the number of years, from 0 to 70")
     await user.send("1")
     await user.press("edit:languages")
     assert "✓ Italian" in user.labels and "✓ German" in user.labels

@@ -169,3 +169,22 @@ async def test_one_word_at_a_prompt_is_an_answer_and_a_number_is_no_question(
     await user.send("9")
     assert user.replies[0].text == sq("There is no option {number}.", number="9")
     assert user.replies[-1].text == sq("Did this answer help you?")
+
+
+async def test_a_question_typed_in_a_staff_flow_gets_no_faq_answer(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    sq = catalogs.translator("sq").t
+    question = "si ta rinovoj pasaportën nga jashtë"
+    admin = await member(chat, "telegram:1", "sq")  # an admin at work: typing is no question
+    await admin.send("/roles")
+    await admin.send(question)
+    assert admin.replies[0].text == sq(
+        "Please choose one of the options: type its number or tap it."
+    )
+    user = await member(chat, "telegram:8700", "sq")  # a member at a prompt gets the answer
+    await user.send("/settings")
+    await user.send(question)
+    assert (
+        user.replies[0].title == LIBRARY.book("sq").entries[LIBRARY.search(question)[0].id].question
+    )
