@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.broadcasts import BASE, CANCELLED, audience_query, forecast, progress, with_base
@@ -13,7 +12,7 @@ from bot.messages import Button
 from bot.outbox import Report
 from bot.registry import ADMIN, Command, Feature, MenuEntry
 from bot.turn import Turn
-from handlers import insight_exports
+from handlers import insight_exports, when
 from handlers.announcements import (
     announcement,
     counts_text,
@@ -38,9 +37,6 @@ MAX_TITLE = 120
 MAX_TEXT = 3500  # with the title and the line on how to stop, still one Telegram message
 LIST_LIMIT = 10
 MAX_AHEAD = timedelta(days=366)
-
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2})[:.](\d{2})")
-_DAY_FIRST = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})[ ,]+(\d{1,2})[:.](\d{2})")
 
 
 # -- compose -----------------------------------------------------------------------------------
@@ -436,19 +432,6 @@ def example_time(turn: Turn) -> str:
     return f"{tomorrow:%Y-%m-%d} 18:00"
 
 
-def parse_time(text: str) -> tuple[int, int, int, int, int] | None:
-    """Year, month, day, hour, minute from "2026-12-01 18:30" or "1.12.2026 18:30"."""
-    found = _ISO.fullmatch(text.strip())
-    if found:
-        year, month, day, hour, minute = (int(g) for g in found.groups())
-        return year, month, day, hour, minute
-    found = _DAY_FIRST.fullmatch(text.strip())
-    if found:
-        day, month, year, hour, minute = (int(g) for g in found.groups())
-        return year, month, day, hour, minute
-    return None
-
-
 @flow.ask("when")
 async def ask_when(turn: Turn) -> None:
     """A date and time in the admin's time zone."""
@@ -468,32 +451,33 @@ async def ask_when(turn: Turn) -> None:
     turn.reply("\n".join(lines))
 
 
+def _unread(turn: Turn, problem: str | None) -> str:
+    """Why a typed moment was refused, in the admin's language."""
+    if problem == "gap":
+        return turn.t(
+            "That time does not exist in your time zone: the clocks change that night."
+            " Please choose another time."
+        )
+    if problem == "bad_date":
+        return turn.t("That date or time does not exist. Please check it.")
+    if problem == "no_time":
+        return turn.t("Please add the time too, for example {example}.", example=example_time(turn))
+    return turn.t(
+        "I could not read that as a date and time. Please type it like this: {example}",
+        example=example_time(turn),
+    )
+
+
 @flow.answer("when")
 async def take_when(turn: Turn, answer: Answer) -> Next:
     """Read the moment; refuse a malformed, impossible, past or far-off one clearly."""
-    zone = ZoneInfo(zone_of(turn.user.time_zone))
-    parts = parse_time(answer.text)
-    try:
-        local = datetime(*parts, tzinfo=zone) if parts else None
-    except ValueError:
-        local = None
-    if local is None:
-        turn.reply(
-            turn.t(
-                "I could not read that as a date and time. Please type it like this: {example}",
-                example=example_time(turn),
-            )
-        )
+    zone = zone_of(turn.user.time_zone)
+    # The events' reader: "1.12.2026 18:30", "2026-12-01 18:30", month names in four languages.
+    reading = when.read(answer.text, zone, turn.now)
+    if reading.moment is None:
+        turn.reply(_unread(turn, reading.problem))
         return flow.again
-    moment = local.astimezone(UTC)
-    if moment.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        turn.reply(
-            turn.t(
-                "That time does not exist in your time zone: the clocks change that night."
-                " Please choose another time."
-            )
-        )
-        return flow.again
+    moment = reading.moment
     if moment <= turn.now:
         turn.reply(
             turn.t(

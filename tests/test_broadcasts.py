@@ -262,8 +262,10 @@ async def test_bad_input_gets_a_clear_reply_and_nothing_is_sent(
     await admin.press("Schedule")
     for typed, answer in [
         ("next friday at six", "I could not read that as a date and time."),
-        ("2026-02-30 10:00", "I could not read that as a date and time."),
-        ("31/12/2026 25:00", "I could not read that as a date and time."),
+        ("2026-02-30 10:00", "That date or time does not exist. Please check it."),
+        ("31.02.2027 18:30", "That date or time does not exist. Please check it."),
+        ("31/12/2026 25:00", "That date or time does not exist. Please check it."),
+        ("31/12/2026", "Please add the time too, for example"),
         ("2020-01-01 10:00", "has already passed. Please type a time in the future."),
         ("2099-01-01 10:00", "That is more than a year away."),
     ]:
