@@ -201,7 +201,8 @@ class Engine:
                 isinstance(r.attachment, AttachmentSpec) and r.attachment.export for r in replies
             )
             if dispatch.staff_action and (tx.total_changes > changes or exported):
-                await audit.record(tx, user.key, dispatch.staff_action, _subject(turn), now)
+                subject = _subject(turn) or dispatch.staff_subject
+                await audit.record(tx, user.key, dispatch.staff_action, subject, now)
             dumped = turn.state.dumps()
             if dumped != loaded.state:
                 await conversations.save(tx, user.key, dumped, now)
@@ -333,11 +334,14 @@ class _Dispatch:
         self.turn = turn
         self.state = turn.state
         self.staff_action: str | None = None
+        self.staff_subject: str | None = None
 
     def _note(self, flow: str, step: str, action: str) -> None:
         """Remember what a staff member did in a staff-only flow (audited if it wrote)."""
         if self.registry.flows[flow].roles:
             self.staff_action = f"{flow}.{step}: {action}" if action else f"{flow}.{step}"
+            # What it is about, before the step runs: a step that ends its flow clears the data.
+            self.staff_subject = _subject(self.turn)
 
     async def run(self, incoming: Incoming, *, fresh: bool) -> None:
         """Route the message, then stamp the options the replies offer."""

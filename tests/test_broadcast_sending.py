@@ -376,6 +376,8 @@ async def test_a_scheduled_broadcast_survives_a_restart(
         await admin.send(f"{local:%Y-%m-%d %H:%M}")
         await admin.press("Schedule it")
         assert admin.replies[0].text.startswith("Scheduled: announcement 1 goes out on")
+        audited = await db.read_all("SELECT action, subject FROM audit_log ORDER BY id")
+        assert ("broadcast.confirm_when: yes", "id 1") in [tuple(r) for r in audited]
         scheduler = BroadcastScheduler(db, engine.registry, settings, lambda: None, lambda: earlier)
         assert await scheduler.tick() > 0  # not due yet: it sleeps
         assert await queued(db) == 0
