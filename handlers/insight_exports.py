@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import LANGUAGE_NAMES, LOCALES, Translator
+from bot.i18n import LOCALES, Translator
 from bot.messages import Attachment, AttachmentSpec, Reply
 from bot.registry import DbReplyRenderer
 from bot.spreadsheet import csv_bytes, utc_time
@@ -79,7 +79,7 @@ async def stats_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
         t("Users by language"),
         named(
             await stats.users_by_language(db, LOCALES, c.default_locale),
-            lambda v: LANGUAGE_NAMES.get(v or "", v or "?"),
+            lambda v: i18n.language(v or "?"),
         ),
     )
     add(
@@ -238,7 +238,7 @@ async def questions_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Re
             utc_time(r["updated_at"]),
             utc_time(r["closed_at"]),
             r["user_key"],
-            LANGUAGE_NAMES.get(r["locale"], r["locale"]),
+            i18n.language(r["locale"]),
             country_name(r["country"], i18n.locale) if r["country"] else "",
             r["channel"],
             r["about"] or "",

@@ -198,7 +198,7 @@ async def test_each_section_in_detail_with_its_chart(
     assert admin.replies[0].text.splitlines()[2:] == [
         "Users: 7",
         "By channel: Telegram 4 · WhatsApp 2 · console 1",
-        "By language: Shqip 3 · Italiano 2 · Ελληνικά 1 · English 1",
+        "By language: Albanian 3 · Italian 2 · Greek 1 · English 1",
         "By country of residence: Greece 3 · not given 2 · Italy 2",
         "New users per week (weeks from Monday):",
         "  Jan 26: 1",
@@ -363,7 +363,7 @@ async def test_the_statistics_as_csv(
     for expected in [
         ["Users", "All users", "7"],
         ["Users by channel", "console", "1"],
-        ["Users by language", "Shqip", "3"],
+        ["Users by language", "Albanian", "3"],
         ["Users by country of residence", "not given", "2"],
         ["New users per week", "Mar 16, 2026", "3"],
         ["Event: Meeting 1, Mar 1, 2026", "Checked in", "2"],
@@ -384,6 +384,10 @@ async def test_the_statistics_as_csv(
     greek = catalogs.translator("el").t
     assert table(files(admin)[0])[0] == [greek("Section"), greek("Item"), greek("Number")]
     assert greek("Section") != "Section"
+    assert [greek("Users by language"), "αλβανικά", "3"] in table(files(admin)[0])
+    await admin.send("/stats users")
+    # Language names as Greek writes them, not each language's own name mixed into Greek.
+    assert "Ανά γλώσσα: αλβανικά 3 · ελληνικά 2 · ιταλικά 2" in admin.replies[0].text
 
 
 def rows_question(entry: str) -> str:
@@ -436,6 +440,7 @@ async def test_every_admin_list_exports_as_csv(
     assert first[0] == "Q-2026-0001" and first[1] == t("closed")
     assert first[2] == "2026-03-15 09:00" and first[3] == "2026-03-15 11:00"  # two hours later
     assert first[-1] == '\'=HYPERLINK("http://x")'  # never run as a formula
+    assert first[7] == "italiano"  # the member's language in the officer's
     assert first[-2] == "3"  # the question and two replies
 
 
