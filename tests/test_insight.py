@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -371,6 +373,16 @@ async def test_the_statistics_as_csv(
         ["Project ideas by county", "Nationwide", "1"],
         ["FAQ answers marked unhelpful", rows_question(faq_ids()[1]), "2"],
         ["Questions to officers", "Median hours to an officer's first reply", "8.0"],
+        ["Questions to officers", "Waiting for an officer", "2"],
+        ["New users", "In the last 8 weeks", "6"],
+        ["All events", "Upcoming events", "1"],
+        ["All events", "Past events", "1"],
+        ["All events", "Seats", "8"],
+        ["Event: Meeting 4 (cancelled), Feb 1, 2026", "Registered", "0"],
+        ["Project ideas", "All project ideas", "4"],
+        ["FAQ answers shown", "All entries", "15"],
+        ["FAQ answers marked unhelpful", "Entries marked unhelpful", "1"],
+        ["Votes on the entries marked unhelpful", rows_question(faq_ids()[1]), "3"],
         ["Announcements", "sent out", "1"],
         ["Announcement messages", "Held", "1"],
     ]:
@@ -388,6 +400,29 @@ async def test_the_statistics_as_csv(
     await admin.send("/stats users")
     # Language names as Greek writes them, not each language's own name mixed into Greek.
     assert "Ανά γλώσσα: αλβανικά 3 · ελληνικά 2 · ιταλικά 2" in admin.replies[0].text
+
+
+async def test_every_number_a_section_shows_is_in_the_csv(
+    chat: Callable[..., Chat], engine: Engine, catalogs: Catalogs
+) -> None:
+    await fill(engine.db)
+    admin = await onboarded(chat, ADMIN)
+    await admin.send("/stats")
+    await admin.press("csv")
+    rows = table(files(admin)[0])[1:]
+    exported = Counter(float(number) for _, _, number in rows)
+    english = catalogs.translator("en")
+    questions = [rows_question(e) for e in faq_ids()]
+    context = Context(english, ROME, NOW, "sq")
+    for name, section in insight_report.SECTIONS.items():
+        text = (await section(engine.db.reader(), context)).text.split("\n", 1)[1]  # not "As of"
+        # Names with digits in them are not numbers: dates, event titles, the weeks' span.
+        labels = [*map(re.escape, questions), r"\b[A-Z][a-z]{2} \d{1,2}(, \d{4})?", r"Meeting \d"]
+        for label in [*labels, r"last 8 weeks"]:
+            text = re.sub(label, "", text)
+        shown = Counter(float(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
+        missing = shown - exported  # each number as often as the section shows it
+        assert not missing, (name, missing, text)
 
 
 def rows_question(entry: str) -> str:
