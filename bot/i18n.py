@@ -81,7 +81,21 @@ class Translator:
     def _fill(self, text: str, values: Mapping[str, Any]) -> str:
         """Insert values, formatting numbers (never booleans) by Babel for this locale."""
         shown = {name: self._shown(value) for name, value in values.items()}
-        return text.format_map(shown)
+        parts: list[str] = []
+        field_ends_sentence = False
+        for literal, name, spec, conversion in string.Formatter().parse(text):
+            # A value ending with an abbreviation's full stop ("3:30 π.μ.") before the sentence's
+            # own full stop would read "π.μ.."; an ellipsis written in the template stays whole.
+            if field_ends_sentence and literal.startswith(".") and not literal.startswith("..."):
+                literal = literal[1:]
+            parts.append(literal)
+            field_ends_sentence = False
+            if name is not None:
+                field = "{" + name + (f"!{conversion}" if conversion else "")
+                value = (field + (f":{spec}" if spec else "") + "}").format_map(shown)
+                parts.append(value)
+                field_ends_sentence = value.endswith(".")
+        return "".join(parts)
 
     def _shown(self, value: Any) -> Any:
         """A number formatted for the locale (a huge one as it is); anything else unchanged."""

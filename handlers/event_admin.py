@@ -302,6 +302,7 @@ def _export(turn: Turn, event: Event) -> None:
             "zone": event.time_zone,
             "headers": [turn.t(h) for h in event_exports.HEADERS],
             "statuses": {s: turn.t(s) for s in event_exports.STATUSES},
+            "languages": {code: turn.i18n.language(code) for code in LOCALES},
         },
         export=True,
     )

@@ -65,6 +65,7 @@ async def render_csv(db: Tx, args: Mapping[str, Any]) -> Attachment:
     event_id = int(args["event"])
     zone = ZoneInfo(str(args["zone"]))
     statuses: Mapping[str, str] = args["statuses"]
+    languages: Mapping[str, str] = args.get("languages", {})  # absent in exports queued before
     found = await db.fetch_all(
         "SELECT r.*, u.locale, u.country, u.city FROM registrations r"
         " JOIN users u ON u.key = r.user_key WHERE r.event_id = ?"
@@ -87,7 +88,7 @@ async def render_csv(db: Tx, args: Mapping[str, Any]) -> Attachment:
                 _when(row["created_at"], zone),
                 _when(row["checked_in_at"], zone),
                 _when(row["cancelled_at"], zone),
-                row["locale"] or "",
+                languages.get(row["locale"], row["locale"]) if row["locale"] else "",
                 row["country"] or "",
                 row["city"] or "",
             ]

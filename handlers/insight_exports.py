@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import LANGUAGE_NAMES, LOCALES, Translator
+from bot.i18n import LOCALES, Translator
 from bot.messages import Attachment, AttachmentSpec, Reply
 from bot.registry import DbReplyRenderer
 from bot.spreadsheet import csv_bytes, utc_time
@@ -23,6 +23,7 @@ from handlers.insight_report import (
     channel_name,
     country,
     county,
+    event_label,
     faq_question,
     idea_status,
     named,
@@ -79,7 +80,7 @@ async def stats_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
         t("Users by language"),
         named(
             await stats.users_by_language(db, LOCALES, c.default_locale),
-            lambda v: LANGUAGE_NAMES.get(v or "", v or "?"),
+            lambda v: i18n.language(v or "?"),
         ),
     )
     add(
@@ -95,12 +96,22 @@ async def stats_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
             for (start, _), n in zip(spans, weekly, strict=True)
         ],
     )
+    add(t("New users"), [(t("In the last {weeks} weeks", weeks=len(spans)), sum(weekly))])
+    totals = await stats.event_totals(db, c.now)
+    add(
+        t("All events"),
+        [
+            (t("Upcoming events"), totals.upcoming),
+            (t("Past events"), totals.past),
+            (t("Registered"), totals.registered),
+            (t("Seats"), totals.seats),
+            (t("Checked in"), totals.attended),
+            (t("On the waitlist"), totals.waiting),
+        ],
+    )
     for event in await stats.event_counts(db, None):
-        label = (
-            f"{event.title(i18n.locale)}, {i18n.date(event.starts_at, event.time_zone, 'medium')}"
-        )
         add(
-            t("Event: {event}", event=label),
+            t("Event: {event}", event=event_label(c, event)),
             [
                 (t("Registered"), event.registered),
                 (t("Seats"), event.seats),
@@ -109,6 +120,7 @@ async def stats_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
             ],
         )
     ideas = by_status(await stats.ideas_by(db, "status"))
+    add(t("Project ideas"), [(t("All project ideas"), sum(ideas.values()))])
     add(t("Project ideas by status"), [(idea_status(c, s), ideas.get(s, 0)) for s in STATUSES])
     add(
         t("Project ideas by sector"),
@@ -120,11 +132,22 @@ async def stats_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
     )
     add(
         t("FAQ answers shown"),
-        [(faq_question(c, str(e)), n) for e, n in await stats.faq_most_used(db, None)],
+        [
+            (t("All entries"), await stats.faq_shown(db)),
+            *((faq_question(c, str(e)), n) for e, n in await stats.faq_most_used(db, None)),
+        ],
     )
+    unhelpful = await stats.faq_unhelpful(db, None)
     add(
         t("FAQ answers marked unhelpful"),
-        [(faq_question(c, e), bad) for e, bad, _ in await stats.faq_unhelpful(db, None)],
+        [
+            (t("Entries marked unhelpful"), len(unhelpful)),
+            *((faq_question(c, e), bad) for e, bad, _ in unhelpful),
+        ],
+    )
+    add(
+        t("Votes on the entries marked unhelpful"),
+        [(faq_question(c, e), votes) for e, _, votes in unhelpful],
     )
     questions = by_status(await stats.questions_by_status(db))
     add(
@@ -134,17 +157,16 @@ async def stats_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Reply:
             (t("being handled"), questions.get("claimed", 0)),
             (t("answered"), questions.get("answered", 0)),
             (t("closed"), questions.get("closed", 0)),
+            (t("Waiting for an officer"), questions.get("open", 0) + questions.get("claimed", 0)),
         ],
     )
     median, answered = await stats.median_first_reply(db)
-    if median is not None:
+    if median is not None:  # no reply yet: no median, and the screens show none
         add(
             t("Questions to officers"),
-            [
-                (t("Median hours to an officer's first reply"), round(median * 24, 1)),
-                (t("Questions with an officer's reply"), answered),
-            ],
+            [(t("Median hours to an officer's first reply"), round(median * 24, 1))],
         )
+    add(t("Questions to officers"), [(t("Questions with an officer's reply"), answered)])
     sent = by_status(await stats.broadcasts_by_status(db))
     add(
         t("Announcements"),
@@ -238,7 +260,7 @@ async def questions_csv(db: Tx, i18n: Translator, args: Mapping[str, Any]) -> Re
             utc_time(r["updated_at"]),
             utc_time(r["closed_at"]),
             r["user_key"],
-            LANGUAGE_NAMES.get(r["locale"], r["locale"]),
+            i18n.language(r["locale"]),
             country_name(r["country"], i18n.locale) if r["country"] else "",
             r["channel"],
             r["about"] or "",

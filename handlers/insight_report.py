@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton, format_timedelta
 
 from bot.charts import MAX_BARS, Chart, Series
-from bot.i18n import LANGUAGE_NAMES, LOCALES, N_, Translator
+from bot.i18n import LOCALES, N_, Translator
 from handlers.faq import LIBRARY
 from handlers.idea_terms import COUNTIES, SECTORS, STATUSES
 from handlers.places import country_name, zone_label
@@ -258,7 +258,7 @@ async def users(tx: Tx, c: Context) -> Section:
     channels = named(await stats.users_by_channel(tx), lambda v: channel_name(c, v))
     languages = named(
         await stats.users_by_language(tx, LOCALES, c.default_locale),
-        lambda v: LANGUAGE_NAMES.get(v or "", v or "?"),
+        lambda v: c.i18n.language(v or "?"),
     )
     countries = named(await stats.users_by_country(tx), lambda v: country(c, v))
     weekly, _ = await new_users_chart(tx, c)

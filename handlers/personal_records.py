@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.i18n import N_
 from bot.turn import Turn
 from handlers import event_notices
+from handlers.event_views import local_date, moment
 from handlers.faq import LIBRARY
 from handlers.holdings import Holding, counted
 from handlers.idea_terms import status_name
@@ -41,6 +43,7 @@ async def export_registrations(tx: Tx, key: str, locale: str) -> list[dict[str, 
     own = await personal.records(
         tx,
         f"SELECT r.id, r.event_id, {_TITLE} AS event_title, e.starts_at AS event_starts_at,"
+        " e.time_zone AS event_time_zone,"
         " r.seats, r.status, r.code, r.token, r.created_at, r.confirmed_at, r.cancelled_at,"
         " r.checked_in_at FROM registrations r JOIN events e ON e.id = r.event_id"
         " WHERE r.user_key = :key ORDER BY r.id",
@@ -51,7 +54,8 @@ async def export_registrations(tx: Tx, key: str, locale: str) -> list[dict[str, 
 
 
 def describe_registrations(turn: Turn, rows: Records) -> list[str]:
-    """Each registration: the event, when, its status, seats and code."""
+    """Each registration: the event and when (on its own clock, as the event screens show it),
+    its status, seats and code, and when they checked in."""
     lines = []
     names = {
         "confirmed": turn.t("signed up"),
@@ -68,17 +72,37 @@ def describe_registrations(turn: Turn, rows: Records) -> list[str]:
                 )
             )
             continue
-        lines.append(
-            turn.t(
-                "{title}, {date}: {status}; seats: {seats}; check-in code: {code}",
-                title=r["event_title"] or f"#{r['event_id']}",
-                date=when(turn, r["event_starts_at"]),
-                status=names.get(r["status"], r["status"]),
-                seats=r["seats"],
-                code=f"{r['code'][:3]}-{r['code'][3:]}",
+        zone = r["event_time_zone"]
+        facts = {
+            "title": r["event_title"] or f"#{r['event_id']}",
+            "date": moment(turn.i18n, from_db(r["event_starts_at"]), zone),
+            "status": names.get(r["status"], r["status"]),
+            "seats": r["seats"],
+            "code": f"{r['code'][:3]}-{r['code'][3:]}",
+        }
+        if r["checked_in_at"]:
+            lines.append(
+                turn.t(
+                    "{title}, {date}: {status}; seats: {seats}; check-in code: {code};"
+                    " checked in: {checked}",
+                    checked=_checked(
+                        turn, from_db(r["checked_in_at"]), from_db(r["event_starts_at"]), zone
+                    ),
+                    **facts,
+                )
             )
-        )
+        else:
+            lines.append(
+                turn.t("{title}, {date}: {status}; seats: {seats}; check-in code: {code}", **facts)
+            )
     return lines
+
+
+def _checked(turn: Turn, at: datetime, starts: datetime, zone: str) -> str:
+    """A check-in time on the event's clock; with its date when not the event's day."""
+    if local_date(at, zone) == local_date(starts, zone):
+        return turn.i18n.time(at, zone)
+    return turn.i18n.datetime(at, zone)
 
 
 async def erase_registrations(turn: Turn) -> None:

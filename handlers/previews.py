@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.broadcasts import BASE, Forecast
-from bot.i18n import LANGUAGE_NAMES, LOCALES
+from bot.i18n import LOCALES
 from bot.turn import Turn
 from handlers.announcements import duration, money
 from storage.broadcasts import Chosen
@@ -38,7 +38,7 @@ def recipients_lines(turn: Turn, seen: Forecast) -> list[str]:
         if not by_language:
             continue
         languages = ", ".join(
-            f"{LANGUAGE_NAMES[locale]} {turn.i18n.number(by_language[locale])}"
+            f"{turn.i18n.language(locale)} {turn.i18n.number(by_language[locale])}"
             for locale in LOCALES
             if by_language.get(locale)
         )

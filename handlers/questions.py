@@ -327,7 +327,7 @@ def question_line(turn: Turn | Render, question: Question) -> str:
     """What an officer needs at a glance: language, country, channel, waiting time or outcome."""
     country = country_name(question.country, turn.i18n.locale) if question.country else "–"
     facts = {
-        "language": question.locale,
+        "language": turn.i18n.language(question.locale),
         "country": country,
         "channel": question.channel,
         "about": question.about or "–",
@@ -379,7 +379,7 @@ async def list_waiting(turn: Turn) -> None:
     found = await store.waiting(turn.db, PAGE, page * PAGE)
     buttons = [
         Button(
-            f"{q.reference} · {q.locale} · {status_name(turn, q.status)} · "
+            f"{q.reference} · {turn.i18n.language(q.locale)} · {status_name(turn, q.status)} · "
             + format_timedelta(turn.now - q.created_at, locale=turn.locale),
             f"officer-question:{q.id}",
             route=True,

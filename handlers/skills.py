@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.flow import END, Answer, Flow, Next
-from bot.i18n import N_
+from bot.i18n import LOCALES, N_
 from bot.messages import Attachment, AttachmentSpec, Button
 from bot.registry import Audience, AudienceParam, Command, Feature
 from bot.spreadsheet import csv_bytes, utc_time
@@ -360,6 +360,7 @@ def csv_spec(turn: Turn, path: str, day: str) -> AttachmentSpec:
                 turn.t("Updated (UTC)"),
             ],
             "sectors": {k: turn.t(v) for k, v in SECTORS.items()},
+            "languages": {code: turn.i18n.language(code) for code in LOCALES},
             "yes": turn.t("yes"),
             "no": turn.t("no"),
         },
@@ -372,11 +373,12 @@ def render_csv(args: Mapping[str, Any]) -> Attachment:
     locale = str(args["locale"])
     sectors: dict[str, str] = args["sectors"]
     yes, no = str(args["yes"]), str(args["no"])
+    languages: Mapping[str, str] = args.get("languages", {})  # absent in exports queued before
     rows = [
         [
             r["user_key"],
             country_name(r["country"], locale) if r["country"] else "",
-            r["locale"] or "",
+            languages.get(r["locale"], r["locale"]) if r["locale"] else "",
             r["profession"],
             sectors.get(r["sector"], r["sector"]),
             r["years"],

@@ -107,8 +107,8 @@ async def test_compose_per_language_preview_and_send_now(
     stats = admin.last.text
     assert admin.last.title == "Preview of announcement 1"
     assert "81 recipients:" in stats
-    assert "Telegram: 41 (Shqip 10, Italiano 10, Ελληνικά 10, English 11)" in stats
-    assert "WhatsApp: 40 (Shqip 10, Italiano 10, Ελληνικά 10, English 10)" in stats
+    assert "Telegram: 41 (Albanian 10, Italian 10, Greek 10, English 11)" in stats
+    assert "WhatsApp: 40 (Albanian 10, Italian 10, Greek 10, English 10)" in stats
     assert "10 WhatsApp users are outside the 24-hour window." in stats
     assert "Notice templates: 10 needed, 250 left today (daily cap 250)." in stats
     assert "Cost: about $0.12 ($0.0125 each)." in stats

@@ -510,6 +510,7 @@ async def test_csv_export_is_safe_in_a_spreadsheet_with_headers_in_the_admins_la
     assert sorted(row[-1] for row in table[1:]) == sorted("'" + c for c in cities)
     assert [row[0] for row in table[1:]] == ["confermata"] * 2 + ["in lista d'attesa"] * 3
     assert [row[1] for row in table[1:]] == ["", "", "1", "2", "3"]
+    assert {row[9] for row in table[1:]} == {"inglese"}  # named in the admin's language, not a code
     assert event_exports.safe(-3) == -3 and event_exports.safe("\rx") == "'\rx"
 
 

@@ -104,3 +104,17 @@ def test_germany_offers_one_time_zone() -> None:
     from handlers.places import zones_for
 
     assert zones_for("DE") == ["Europe/Berlin"]  # not also Büsingen, on the same clock
+
+
+def test_a_value_ending_with_a_full_stop_does_not_double_the_sentences(catalogs: Catalogs) -> None:
+    greek = catalogs.translator("el")
+    when = greek.datetime(datetime(2027, 3, 29, 1, 30, tzinfo=UTC), "Europe/Athens")
+    assert when.endswith("π.μ.")
+    said = greek.t("It is scheduled for {when}.", when=when)
+    assert said == f"It is scheduled for {when}" and not said.endswith("..")
+    assert greek.t("At {when}. Then {n}.", when=when, n=3) == f"At {when} Then 3."
+    # The template's own ellipsis, a value without a stop, escapes and formats stay as written.
+    assert greek.t("{when}... later", when=when) == f"{when}... later"
+    assert greek.t("Until {day}.", day="Monday") == "Until Monday."
+    assert greek.t("{{braces}} {x!r}.{y:>3}.", x="a.", y="b") == "{braces} 'a.'.  b."
+    assert greek.t("{a}.{b}.", a="x.", b="y.") == "x.y."

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -198,7 +200,7 @@ async def test_each_section_in_detail_with_its_chart(
     assert admin.replies[0].text.splitlines()[2:] == [
         "Users: 7",
         "By channel: Telegram 4 · WhatsApp 2 · console 1",
-        "By language: Shqip 3 · Italiano 2 · Ελληνικά 1 · English 1",
+        "By language: Albanian 3 · Italian 2 · Greek 1 · English 1",
         "By country of residence: Greece 3 · not given 2 · Italy 2",
         "New users per week (weeks from Monday):",
         "  Jan 26: 1",
@@ -363,7 +365,7 @@ async def test_the_statistics_as_csv(
     for expected in [
         ["Users", "All users", "7"],
         ["Users by channel", "console", "1"],
-        ["Users by language", "Shqip", "3"],
+        ["Users by language", "Albanian", "3"],
         ["Users by country of residence", "not given", "2"],
         ["New users per week", "Mar 16, 2026", "3"],
         ["Event: Meeting 1, Mar 1, 2026", "Checked in", "2"],
@@ -371,6 +373,16 @@ async def test_the_statistics_as_csv(
         ["Project ideas by county", "Nationwide", "1"],
         ["FAQ answers marked unhelpful", rows_question(faq_ids()[1]), "2"],
         ["Questions to officers", "Median hours to an officer's first reply", "8.0"],
+        ["Questions to officers", "Waiting for an officer", "2"],
+        ["New users", "In the last 8 weeks", "6"],
+        ["All events", "Upcoming events", "1"],
+        ["All events", "Past events", "1"],
+        ["All events", "Seats", "8"],
+        ["Event: Meeting 4 (cancelled), Feb 1, 2026", "Registered", "0"],
+        ["Project ideas", "All project ideas", "4"],
+        ["FAQ answers shown", "All entries", "15"],
+        ["FAQ answers marked unhelpful", "Entries marked unhelpful", "1"],
+        ["Votes on the entries marked unhelpful", rows_question(faq_ids()[1]), "3"],
         ["Announcements", "sent out", "1"],
         ["Announcement messages", "Held", "1"],
     ]:
@@ -384,6 +396,33 @@ async def test_the_statistics_as_csv(
     greek = catalogs.translator("el").t
     assert table(files(admin)[0])[0] == [greek("Section"), greek("Item"), greek("Number")]
     assert greek("Section") != "Section"
+    assert [greek("Users by language"), "αλβανικά", "3"] in table(files(admin)[0])
+    await admin.send("/stats users")
+    # Language names as Greek writes them, not each language's own name mixed into Greek.
+    assert "Ανά γλώσσα: αλβανικά 3 · ελληνικά 2 · ιταλικά 2" in admin.replies[0].text
+
+
+async def test_every_number_a_section_shows_is_in_the_csv(
+    chat: Callable[..., Chat], engine: Engine, catalogs: Catalogs
+) -> None:
+    await fill(engine.db)
+    admin = await onboarded(chat, ADMIN)
+    await admin.send("/stats")
+    await admin.press("csv")
+    rows = table(files(admin)[0])[1:]
+    exported = Counter(float(number) for _, _, number in rows)
+    english = catalogs.translator("en")
+    questions = [rows_question(e) for e in faq_ids()]
+    context = Context(english, ROME, NOW, "sq")
+    for name, section in insight_report.SECTIONS.items():
+        text = (await section(engine.db.reader(), context)).text.split("\n", 1)[1]  # not "As of"
+        # Names with digits in them are not numbers: dates, event titles, the weeks' span.
+        labels = [*map(re.escape, questions), r"\b[A-Z][a-z]{2} \d{1,2}(, \d{4})?", r"Meeting \d"]
+        for label in [*labels, r"last 8 weeks"]:
+            text = re.sub(label, "", text)
+        shown = Counter(float(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
+        missing = shown - exported  # each number as often as the section shows it
+        assert not missing, (name, missing, text)
 
 
 def rows_question(entry: str) -> str:
@@ -436,6 +475,7 @@ async def test_every_admin_list_exports_as_csv(
     assert first[0] == "Q-2026-0001" and first[1] == t("closed")
     assert first[2] == "2026-03-15 09:00" and first[3] == "2026-03-15 11:00"  # two hours later
     assert first[-1] == '\'=HYPERLINK("http://x")'  # never run as a formula
+    assert first[7] == "italiano"  # the member's language in the officer's
     assert first[-2] == "3"  # the question and two replies
 
 

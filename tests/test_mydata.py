@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
+from bot.i18n import Catalogs
 from bot.messages import Attachment
 from handlers.holdings import holdings, mismatches
 from handlers.mydata import collect
+from handlers.places import zone_label
+from storage.clock import to_db
 from storage.database import Database
+from tests.event_fixtures import add_event, local
+from tests.event_fixtures import member as event_member
 from tests.harness import Chat
 from tests.personal_fixtures import ADMIN, OFFICER, Person, onboard, rich_member
 
@@ -78,6 +84,43 @@ async def test_mydata_shows_everything_in_readable_text_on_whatsapp(
     assert OFFICER not in text and ADMIN not in text  # staff stay unnamed
     assert all(r.attachment is None for r in member.replies)
     assert member.labels == ["Delete my data", "Main menu"]
+
+
+async def test_a_registration_shows_the_events_own_clock_and_the_check_in_in_greek(
+    chat: Callable[..., Chat], db: Database, catalogs: Catalogs
+) -> None:
+    boston = "America/New_York"
+    start = local("2030-12-18 18:00", boston)  # 23:00 UTC: what a reader without a zone saw
+    event = await add_event(db, start=start, zone=boston, city="Boston", country="US")
+    member = await event_member(chat, "telegram:6301", language="Ελληνικά")
+    await member.press(f"event:{event}")
+    await member.press("signup")
+    await member.send("0")
+    greek = catalogs.translator("el")
+    when = greek.datetime(start, boston) + ", " + zone_label(boston, "el")
+    row = await db.read_one("SELECT code FROM registrations")
+    assert row is not None
+    code = str(row["code"])
+    facts = {
+        "title": "Meeting in Milan",
+        "date": when,
+        "status": greek.t("signed up"),
+        "seats": 1,
+        "code": f"{code[:3]}-{code[3:]}",
+    }
+    template = "{title}, {date}: {status}; seats: {seats}; check-in code: {code}"
+    await member.send("/mydata")
+    assert greek.t(template, **facts) in member.text
+    [line] = [x for x in member.text.splitlines() if x.startswith("Meeting in Milan")]
+    assert "6:00\u202fμ.μ." in line and "11:00" not in line  # not UTC
+
+    async with db.transaction() as tx:  # let in at the door five minutes after the start
+        await tx.execute(
+            "UPDATE registrations SET checked_in_at = ?", (to_db(start + timedelta(minutes=5)),)
+        )
+    await member.send("/mydata")
+    checked = greek.t(template + "; checked in: {checked}", checked="6:05\u202fμ.μ.", **facts)
+    assert checked in member.text and "; checked in:" not in checked  # in Greek
 
 
 async def test_mydata_on_telegram_attaches_the_same_as_json_in_the_users_language(

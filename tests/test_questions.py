@@ -99,7 +99,8 @@ async def test_officer_claims_answers_and_closes(chat: Callable[..., Chat], engi
     assert officer.replies[0].text == "1 question waits."
     [entry] = [b for b in officer.buttons if b.label.startswith(reference)]
     await officer.press(entry.payload)
-    assert "Language: it" in officer.last.text and "Channel: whatsapp" in officer.last.text
+    assert "Language: Italian" in officer.last.text and "Channel: whatsapp" in officer.last.text
+    assert entry.label.startswith(f"{reference} · Italian · open · ")  # named, not a code
     assert "Korçë" in officer.last.text
     await officer.press("Claim it")
     assert officer.replies[0].text == "It is yours now."

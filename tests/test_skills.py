@@ -173,6 +173,7 @@ async def test_the_export_lists_profiles_with_headers_in_the_admins_language(
     assert header[0] == "Anëtari"
     assert cells["Profesioni"] == "'-2+3 engineer"
     assert cells["Vendi i banimit"] == "Greqi"
+    assert cells["Gjuha"] == "anglisht"  # named in the admin's language, not a code
     assert cells["Gjuhët që flet"] == "Italisht, Gjermanisht"
     assert (cells["Mentorim"], cells["Vullnetarizëm"], cells["Investim"]) == ("po", "jo", "jo")
 
