@@ -119,6 +119,9 @@ async def take_about(turn: Turn, answer: Answer) -> Next:
         turn.data["about"] = country_name(turn.user.country, "en")
     elif answer.choice == "skip":
         turn.data["about"] = None
+    elif answer.text.strip().isdigit():  # a number beyond the options names no consulate
+        turn.reply(turn.t("There is no option {number}.", number=answer.text.strip()[:12]))
+        return ask.again
     else:
         turn.data["about"] = " ".join(answer.text.split())[:MAX_ABOUT]
     return "confirm"

@@ -508,3 +508,20 @@ async def test_an_answer_outside_the_window_is_held_until_the_member_writes(
 async def _true(value: bool) -> bool:
     """A plain condition, for `until`."""
     return value
+
+
+async def test_a_number_beyond_the_options_is_no_consulate(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:9190", "sq")
+    await user.send("/ask")
+    await user.send("Si ta rinovoj pasaportën e fëmijës?")
+    await user.send("2")  # the options are "Skip" alone: 2 names nothing
+    sq = catalogs.translator("sq").t
+    assert user.replies[0].text == sq("There is no option {number}.", number="2")
+    await user.send("Milano")
+    assert user.last.text == sq(
+        "Your question:\n{body}\n\nIt concerns: {about}",
+        body="Si ta rinovoj pasaportën e fëmijës?",
+        about="Milano",
+    )
