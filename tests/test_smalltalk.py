@@ -12,6 +12,7 @@ from bot.i18n import Catalogs
 from handlers.faq import LIBRARY
 from handlers.smalltalk import kind
 from tests.harness import Chat
+from tests.test_faq import member
 
 HELLO = "Hello! How can I help you? Choose an option below."
 WELCOME = "You are welcome! Choose an option below if you need anything else."
@@ -43,15 +44,6 @@ def test_only_a_whole_message_of_greetings_and_thanks_is_small_talk(
     text: str, said: str | None
 ) -> None:
     assert kind(text) == said
-
-
-async def member(chat: Callable[..., Chat], key: str, locale: str) -> Chat:
-    """A user who chose a language and is at the main menu."""
-    user = chat(key, hint=locale)
-    await user.send("/start")
-    await user.press(locale)
-    await user.press("later")
-    return user
 
 
 @pytest.mark.parametrize("locale", sorted(SAID))
