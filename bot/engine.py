@@ -382,10 +382,12 @@ class _Dispatch:
             )
             return await self._advance(AGAIN)
         if len(text) > MAX_TEXT:
+            step = flow.steps.get(state.step)
+            longest = step.longest if step is not None and step.longest else MAX_TEXT
             turn.reply(
                 turn.t(
                     "That message is too long: please keep it under {limit} characters.",
-                    limit=MAX_TEXT,
+                    limit=min(longest, MAX_TEXT),
                 )
             )
             return await self._advance(AGAIN)

@@ -70,6 +70,7 @@ class Step:
     ask: AskHandler | None = None
     answer: AnswerHandler | None = None
     free_text: bool = False  # accepts typed text even when its prompt offered options
+    longest: int | None = None  # the step's own limit, named when a message is over the engine's
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +107,18 @@ class Flow:
 
         return register
 
-    def answer(self, step: str, *, text: bool = False) -> Callable[[AnswerHandler], AnswerHandler]:
-        """Register what a step does with the user's answer (`text=True`: typed text too)."""
+    def answer(
+        self, step: str, *, text: bool = False, longest: int | None = None
+    ) -> Callable[[AnswerHandler], AnswerHandler]:
+        """Register what a step does with the user's answer (`text=True`: typed text too;
+        `longest`: the characters it takes, which the engine names for a message over its own
+        limit)."""
 
         def register(handler: AnswerHandler) -> AnswerHandler:
             found = self._step(step)
             found.answer = handler
             found.free_text = text
+            found.longest = longest
             return handler
 
         return register

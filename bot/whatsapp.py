@@ -103,17 +103,18 @@ def _field(form: Form, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def escape(text: str) -> str:
+def escape(text: str, bold: bool = False) -> str:
     """Break marker pairs (WhatsApp has no escape character) so user text never formats.
 
     Links are left whole: a joiner inside one (an online meeting's `a_b_c`) would break it, and
-    WhatsApp does not format inside a link.
+    WhatsApp does not format inside a link. In a `bold` title, wrapped in `*…*`, a single `*`
+    ("Hotel 5* Tirana") would pair with the wrapping one, so every `*` is broken there.
     """
     links = _LINK.findall(text)
     parts = _LINK.split(text)
     plain = "".join(parts)
     for marker in _MARKERS:
-        if plain.count(marker) >= 2:
+        if plain.count(marker) >= (1 if bold and marker == "*" else 2):
             parts = [part.replace(marker, marker + "\u200d") for part in parts]
     return "".join(p + link for p, link in zip(parts, [*links, ""], strict=True))
 
@@ -128,7 +129,7 @@ def bodies(replies: Sequence[Reply], translator: Translator) -> list[str]:
     escaped = [
         Reply(
             "\n\n".join(t for t in (escape(r.text), r.attachment and left_out) if t),
-            escape(r.title) if r.title else None,
+            escape(r.title, bold=True) if r.title else None,
             r.buttons,
             r.attachment,
         )

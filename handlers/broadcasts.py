@@ -83,7 +83,7 @@ async def ask_title(turn: Turn) -> None:
     )
 
 
-@flow.answer("title", text=True)
+@flow.answer("title", text=True, longest=MAX_TITLE)
 async def take_title(turn: Turn, answer: Answer) -> Next:
     """Keep the title on one line, within reason."""
     if answer.choice == "none":
@@ -159,7 +159,7 @@ async def ask_text(turn: Turn) -> None:
     )
 
 
-@flow.answer("text")
+@flow.answer("text", longest=MAX_TEXT)
 async def take_text(turn: Turn, answer: Answer) -> Next:
     """Keep it, then choose who gets it."""
     if too_long(turn, answer.text):
@@ -196,7 +196,7 @@ async def ask_version(turn: Turn) -> None:
     )
 
 
-@flow.answer("version", text=True)
+@flow.answer("version", text=True, longest=MAX_TEXT)
 async def take_version(turn: Turn, answer: Answer) -> Next:
     """Keep a version (or skip one), then the next language, then the audience."""
     order = language_order(turn)

@@ -98,7 +98,7 @@ async def ask_title(turn: Turn) -> None:
     )
 
 
-@flow.answer("title", text=True)
+@flow.answer("title", text=True, longest=MAX_TITLE)
 async def take_title(turn: Turn, answer: Answer) -> Next:
     """Keep a title of sensible length."""
     title = " ".join(answer.text.split())
@@ -125,7 +125,7 @@ async def ask_description(turn: Turn) -> None:
     )
 
 
-@flow.answer("description", text=True)
+@flow.answer("description", text=True, longest=MAX_DESCRIPTION)
 async def take_description(turn: Turn, answer: Answer) -> Next:
     """Keep the description, then back to the languages."""
     if answer.choice != "skip":

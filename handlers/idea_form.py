@@ -187,7 +187,7 @@ async def ask_title(turn: Turn) -> None:
     )
 
 
-@form.answer("title")
+@form.answer("title", longest=MAX_TITLE)
 @consent.needed
 async def take_title(turn: Turn, answer: Answer) -> Next:
     """Keep the title on one line, within the limit."""
@@ -240,7 +240,7 @@ async def ask_description(turn: Turn) -> None:
     turn.reply(text, title=title(turn, "description"), buttons=[done])
 
 
-@form.answer("description", text=True)
+@form.answer("description", text=True, longest=MAX_DESCRIPTION)
 @consent.needed
 async def take_description(turn: Turn, answer: Answer) -> Next:
     """Add a message to the description (nothing is lost over the limit), or finish it."""

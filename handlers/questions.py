@@ -116,7 +116,7 @@ async def ask_about(turn: Turn) -> None:
 async def take_about(turn: Turn, answer: Answer) -> Next:
     """Keep what was chosen or typed."""
     if answer.choice == "home" and turn.user.country:
-        turn.data["about"] = country_name(turn.user.country, "en")
+        turn.data["about"] = country_name(turn.user.country, turn.locale)  # as they pressed it
     elif answer.choice == "skip":
         turn.data["about"] = None
     elif answer.text.strip().isdigit():  # a number beyond the options names no consulate

@@ -249,6 +249,10 @@ async def test_bad_input_gets_a_clear_reply_and_nothing_is_sent(
     await admin.press("A version per language")
     await admin.send("x" * 3501)
     assert admin.replies[0].text == "That text has 3,501 characters; please keep it to 3,500."
+    await admin.send("x" * 5000)  # over what any message may be: still this step's own limit
+    assert admin.replies[0].text == (
+        "That message is too long: please keep it under 3,500 characters."
+    )
     assert admin.last.text.startswith("Write the Albanian version")
     await admin.press("Skip")  # the default language's version cannot be skipped: no such option
     assert admin.last.text.startswith("Write the Albanian version")

@@ -525,3 +525,15 @@ async def test_a_number_beyond_the_options_is_no_consulate(
         body="Si ta rinovoj pasaportën e fëmijës?",
         about="Milano",
     )
+
+
+async def test_the_country_of_a_question_is_named_as_the_member_pressed_it(
+    chat: Callable[..., Chat], engine: Engine
+) -> None:
+    user = await member(chat, "telegram:9191", "sq")
+    async with engine.db.transaction() as tx:
+        await tx.execute("UPDATE users SET country = 'IT' WHERE key = ?", (user.user,))
+    await user.send("/ask")
+    await user.send("Si ta rinovoj pasaportën e fëmijës?")
+    await user.press("Itali")  # their country, in Albanian
+    assert user.last.text.endswith("Ka të bëjë me: Itali")  # not "Italy"

@@ -341,6 +341,8 @@ def test_user_text_cannot_format_and_titles_are_bold(catalogs: object) -> None:
     link = "https://meet.example.org/j/a_b_c"  # links stay whole; the text around is escaped
     assert escape(f"_join_ at {link} now") == f"_\u200djoin_\u200d at {link} now"
     assert escape(f"{link} and {link}_") == f"{link} and {link}_"
+    [title] = bodies([Reply("Tirana, 5 December", title="Hotel 5* Tirana")], translator)
+    assert title.startswith("*Hotel 5*\u200d Tirana*\n")  # one star cannot end the bold early
 
 
 def test_a_file_that_still_comes_is_named_not_dropped(catalogs: Catalogs) -> None:
