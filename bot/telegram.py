@@ -41,6 +41,7 @@ Invoke = Callable[..., Awaitable[Any]]  # how a Bot API method is called: paced,
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
+SHORT_LABEL = 20  # characters of a label that shares its keyboard row with another
 RETRIES = 3  # attempts after a 429 before a reply is given up
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
@@ -215,7 +216,7 @@ class TelegramChannel:
         return sent
 
     async def _keyboard(self, buttons: Sequence[Button]) -> InlineKeyboardMarkup:
-        """One button a row, two when there are many short ones; long payloads get a stored key."""
+        """One button a row; with many, short ones two a row; long payloads get a stored key."""
         keys = []
         for button in buttons:
             data = button.payload
@@ -223,8 +224,18 @@ class TelegramChannel:
                 async with self.engine.db.transaction() as tx:
                     data = await callbacks.store(tx, data, utcnow())
             keys.append(InlineKeyboardButton(button.label, callback_data=data))
-        width = 2 if len(keys) > 4 and all(len(b.label) <= 20 for b in buttons) else 1
-        return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
+        if len(keys) <= 4:
+            return InlineKeyboardMarkup([[key] for key in keys])
+        # Many: two short labels share a row, a long one has its own, in order; one long label
+        # no longer stretches a whole menu into a single column.
+        rows: list[list[InlineKeyboardButton]] = []
+        for key in keys:
+            short = len(key.text) <= SHORT_LABEL
+            if short and rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_LABEL:
+                rows[-1].append(key)
+            else:
+                rows.append([key])
+        return InlineKeyboardMarkup(rows)
 
     async def _call(self, method: Callable[..., Awaitable[Any]], /, **kwargs: Any) -> Any:
         """Call the Bot API, waiting out 429s; a 403 means the user is unreachable."""

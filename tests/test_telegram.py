@@ -610,3 +610,16 @@ async def wait_until(check: Callable[[], Awaitable[bool]], seconds: float = 20.0
     while not await check():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+async def test_a_long_label_has_its_own_row_and_short_ones_still_pair(
+    polled: FakeTelegram,
+) -> None:
+    fake, chat = polled, 1  # an admin (ADMINS in the test settings): a long menu, in Albanian
+    await exchange(fake, tg.text_update(chat, "/start", "sq"), chat)
+    await exchange(fake, await press(fake, chat, "✓ Shqip", "sq"), chat, replies=3)
+    replies = await exchange(fake, await press(fake, chat, "Jo tani", "sq"), chat, replies=2)
+    rows = [[b["text"] for b in row] for row in replies[-1].keyboard]
+    assert ["Shqyrto idetë e projekteve"] in rows  # over 20 characters: alone
+    assert any(len(row) == 2 for row in rows)  # the short ones still two a row
+    assert [label for row in rows for label in row] == replies[-1].labels  # order kept
