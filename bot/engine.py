@@ -436,7 +436,10 @@ class _Dispatch:
                 found = await fallback.handler(turn, text)
                 if found is not None:
                     return await self._advance(found, came_from=state.step)
-        turn.reply(turn.t("Please choose one of the options: type its number or tap it."))
+        if turn.channel == "telegram":  # its options are buttons, with no numbers to type
+            turn.reply(turn.t("Please choose one of the options: tap it."))
+        else:
+            turn.reply(turn.t("Please choose one of the options: type its number or tap it."))
         await self._advance(AGAIN)
 
     async def _button(self, payload: str) -> None:

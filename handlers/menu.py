@@ -79,9 +79,9 @@ async def show_help(turn: Turn) -> Next:
             for w in turn.registry.words_for(turn.roles)
             if w.meaning
         ),
-        "",
-        turn.t("Where I offer numbered options, type the number; 0 goes back."),
     ]
+    if turn.channel != "telegram":  # Telegram shows buttons, not numbers
+        lines += ["", turn.t("Where I offer numbered options, type the number; 0 goes back.")]
     turn.reply("\n".join(lines), title=turn.t("Help"))
     return END
 

@@ -176,7 +176,7 @@ async def test_a_question_at_a_prompt_is_answered_then_the_prompt_returns(
     await user.press("Yes, it helped")
     assert user.last.title == "Settings"  # back where the user was
     await user.send("blah blah")  # not a question the FAQ knows: the usual reply
-    assert user.replies[0].text == "Please choose one of the options: type its number or tap it."
+    assert user.replies[0].text == "Please choose one of the options: tap it."
 
 
 async def test_the_admin_can_reload_the_faq_and_others_cannot(chat: Callable[..., Chat]) -> None:

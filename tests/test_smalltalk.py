@@ -136,7 +136,7 @@ async def test_a_yes_or_a_no_picks_the_option_that_begins_with_it(
     await user.send("/delete")
     await user.send("όχι")  # the option reads "Όχι, να παραμείνουν τα δεδομένα μου"
     el = catalogs.translator("el").t
-    assert el("Please choose one of the options: type its number or tap it.") not in user.text
+    assert el("Please choose one of the options: tap it.") not in user.text
     assert await engine.db.read_one("SELECT 1 FROM users WHERE key = 'telegram:8680'")
     await user.send("/delete")
     await user.send("Ναι")  # "Ναι, διαγραφή όλων"
@@ -146,7 +146,7 @@ async def test_a_yes_or_a_no_picks_the_option_that_begins_with_it(
 async def test_one_word_at_a_prompt_is_an_answer_and_a_number_is_no_question(
     chat: Callable[..., Chat], catalogs: Catalogs
 ) -> None:
-    user = chat("telegram:8690", hint="sq")
+    user = chat("whatsapp:+355691234567", hint="sq")  # numbered options: "type its number"
     await user.send("/start")
     await user.send("Pranoj")  # "I accept", a step early: no FAQ answer on consular fees
     sq = catalogs.translator("sq").t
@@ -171,12 +171,22 @@ async def test_a_question_typed_in_a_staff_flow_gets_no_faq_answer(
     admin = await member(chat, "telegram:1", "sq")  # an admin at work: typing is no question
     await admin.send("/roles")
     await admin.send(question)
-    assert admin.replies[0].text == sq(
-        "Please choose one of the options: type its number or tap it."
-    )
+    assert admin.replies[0].text == sq("Please choose one of the options: tap it.")
     user = await member(chat, "telegram:8700", "sq")  # a member at a prompt gets the answer
     await user.send("/settings")
     await user.send(question)
     assert (
         user.replies[0].title == LIBRARY.book("sq").entries[LIBRARY.search(question)[0].id].question
     )
+
+
+async def test_numbers_are_mentioned_only_where_options_are_numbered(
+    chat: Callable[..., Chat],
+) -> None:
+    numbered = "Where I offer numbered options, type the number; 0 goes back."
+    on_telegram = await member(chat, "telegram:8710", "en")
+    await on_telegram.send("/help")
+    assert numbered not in on_telegram.text  # buttons there, no numbers to type
+    on_whatsapp = await member(chat, "whatsapp:+393331118710", "en")
+    await on_whatsapp.send("/help")
+    assert numbered in on_whatsapp.text
