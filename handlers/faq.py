@@ -64,6 +64,7 @@ class Library:
 LIBRARY = Library()
 
 CONSULAR = "consular"  # the flow, its route and its menu entry's route
+SEARCHED = frozenset({CONSULAR, "help"})  # menu entries a question names, not a way to go
 consular = Flow(CONSULAR, entry="menu")
 faq = Flow("faq", entry="start")
 
@@ -288,9 +289,10 @@ async def fallback(turn: Turn, text: str) -> Next | None:
         return None
     if turn.state.flow == turn.registry.main_menu.name and not turn.state.stack:
         # "I want to sign up for an event" is for Events, whatever an answer's words may share
-        # with it; what names the consular help is for the search.
+        # with it; what names the consular help or help ("aiuto per il passaporto") is a
+        # question for the search.
         entry = menu.entry_for(turn, text)
-        if entry is not None and entry != CONSULAR:
+        if entry is not None and entry not in SEARCHED:
             return Goto(entry)
     elif len(typed) < 2:  # one word at a prompt is an attempt at an answer, not a question
         return None

@@ -190,3 +190,12 @@ async def test_numbers_are_mentioned_only_where_options_are_numbered(
     on_whatsapp = await member(chat, "whatsapp:+393331118710", "en")
     await on_whatsapp.send("/help")
     assert numbered in on_whatsapp.text
+
+
+async def test_asking_for_help_with_something_is_a_question(
+    chat: Callable[..., Chat], catalogs: Catalogs
+) -> None:
+    user = await member(chat, "telegram:8720", "it")
+    await user.send("ho bisogno di aiuto per il passaporto scaduto")  # "aiuto" names Help
+    assert user.replies[0].title != catalogs.translator("it").t("Help")
+    assert user.replies[-1].text == catalogs.translator("it").t("Did this answer help you?")
