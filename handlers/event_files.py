@@ -115,9 +115,10 @@ async def invitation_by_token(
 
 
 def qr_png(text: str) -> bytes:
-    """A QR code image (PNG) holding a text or a link."""
+    """A QR code image (PNG) holding a text or a link: always a full QR code, never the Micro QR
+    segno would choose for a short check-in code, which phone cameras and door apps do not read."""
     buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="png", scale=10, border=4)
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
     return buffer.getvalue()
 
 

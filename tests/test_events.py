@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -549,6 +550,8 @@ async def test_the_qr_image_and_the_calendar_file_again(
     assert isinstance(qr.attachment, Attachment)
     assert qr.attachment.media_type == "image/png"
     assert qr.attachment.data.startswith(b"\x89PNG\r\n\x1a\n")
+    (width,) = struct.unpack(">I", qr.attachment.data[16:20])  # the header's width, in pixels
+    assert width >= (21 + 2 * 4) * 10  # a full QR code (21 modules or more), never a Micro QR
     assert qr.text.startswith("Show this at the door: ")
     await person.press("Add to calendar")
     assert isinstance(person.replies[0].attachment, Attachment)
