@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -312,7 +312,10 @@ class WhatsAppOutbox:
         if not within_window(user.last_inbound_at, utcnow()):
             return Sent("held", reason="outside the 24-hour window")
         sids: list[str] = []
-        for text in bodies(job.replies, job.i18n):
+        # No numbered options in a message we push: a number typed back answers the prompt the
+        # user is at in the chat, not this message, so "1. Open" would do something else.
+        pushed = [replace(r, buttons=()) for r in job.replies]
+        for text in bodies(pushed, job.i18n):
             await pace(user.key)
             result = await self.sender.message(user.key, body=text)
             if result.outcome != "sent":

@@ -278,6 +278,11 @@ async def render_numbered(render: Render, args: Mapping[str, Any]) -> list[Reply
     return [Reply(f"message {args['n']}", title=args.get("title"))]
 
 
+async def render_with_button(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
+    """A message with a button, as a status change with "Open" is."""
+    return [Reply(f"message {args['n']}", buttons=(Button("Open", "counter", route=True),))]
+
+
 async def render_city(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
     """Reads the recipient's city as it is at send time."""
     city = await render.db.fetch_value("SELECT city FROM users WHERE key = ?", (render.user.key,))
@@ -299,7 +304,12 @@ FEATURE = Feature(
     words=[Word("info", "info")],
     deeplinks=[DeepLink("thing-", "thing")],
     fallbacks=[Fallback("question", question, order=20), Fallback("shout", shout, order=10)],
-    renderers={"greeting": render_greeting, "numbered": render_numbered, "city": render_city},
+    renderers={
+        "greeting": render_greeting,
+        "numbered": render_numbered,
+        "with_button": render_with_button,
+        "city": render_city,
+    },
     audiences=[
         Audience("announced", "Everyone with announcements on", announced),
         Audience("language", "By language", by_locale),

@@ -593,3 +593,19 @@ def _step(state: str) -> tuple[str, str]:
 def test_utc_day_boundary_helper() -> None:
     moment = datetime(2026, 11, 27, 23, 59, tzinfo=UTC)
     assert moment.replace(hour=0, minute=0, second=0, microsecond=0).day == 27
+
+
+async def test_a_pushed_whatsapp_message_offers_no_numbers_the_chat_would_take_otherwise(
+    settings: Settings, fake: FakeTelegram, twilio: FakeTwilio
+) -> None:
+    # A number typed back answers the prompt the user is at, not the pushed message: its
+    # "1. Open" would do something else, so WhatsApp gets the text alone; Telegram the button.
+    keys = ["whatsapp:+393330009400", "telegram:9400"]
+    async with opened(settings) as db:
+        await add_users(db, keys)
+        await queue(db, keys, renderer="with_button")
+    async with running(settings) as (engine, _):
+        await settled(engine.db)
+    assert twilio.bodies(keys[0]) == ["message 0"]
+    [sent] = fake.sent(9400)
+    assert sent.labels == ["Open"]
