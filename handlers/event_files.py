@@ -27,6 +27,9 @@ INVITATION_RENDERER = "events.ics"
 QR_RENDERER = "events.qr"
 ICS_TYPE = "text/calendar"
 PRODID = "-//diaspora-bot//events//EN"
+# SEQUENCE counts seconds from here to the event's last edit: it only ever grows, as RFC 5545
+# asks, without a counter of its own in the database.
+SEQUENCE_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 def invitation_args(i18n: Translator, event: Event) -> dict[str, Any]:
@@ -52,6 +55,7 @@ def invitation_args(i18n: Translator, event: Event) -> dict[str, Any]:
         "location": location,
         "url": event.online_url,
         "cancelled": event.status == "cancelled",
+        "changed": to_db(event.updated_at or event.created_at),
     }
 
 
@@ -67,6 +71,10 @@ def ics(args: Mapping[str, Any], now: datetime | None = None) -> bytes:
     # One UID per event: a second download updates the same calendar entry.
     entry.add("uid", f"event-{args['event']}@diaspora-bot")
     entry.add("dtstamp", now or utcnow())
+    if args.get("changed"):  # a later edit gives a higher SEQUENCE: calendars take the update
+        changed = from_db(str(args["changed"]))
+        entry.add("last-modified", changed)
+        entry.add("sequence", int(changed.timestamp()) - SEQUENCE_EPOCH)
     entry.add("summary", str(args["title"]))
     entry.add("dtstart", start)
     entry.add("dtend", from_db(str(args["end"])).astimezone(zone))

@@ -602,12 +602,23 @@ async def save(turn: Turn) -> Next:
     columns = _columns(draft)
     columns.pop("capacity")  # changed on its own, with its rules
     await events.update(turn.db, event.id, turn.now, **columns)
+    told = 0
     if columns["starts_at"] != event.starts_at:
         moved = await events.get(turn.db, event.id)
         assert moved is not None
         for reg in await events.registrations(turn.db, event.id):
             if reg.status == "confirmed":
                 await event_notices.schedule_reminders(turn, reg, moved)
+        if moved.status == "published" and moved.starts_at > turn.now:
+            told = await event_notices.tell_moved(turn, moved)
     turn.data.pop("doing", None)
     turn.reply(turn.t("Saved."))
+    if told:
+        turn.reply(
+            turn.ngettext(
+                "{n} person registered or waiting will be told the new date.",
+                "{n} people registered or waiting will be told the new date.",
+                told,
+            )
+        )
     return "event"

@@ -1,4 +1,5 @@
-"""What events send on their own, through the outbox: reminders, promotions, cancellations."""
+"""What events send on their own, through the outbox: reminders, promotions, a new date,
+cancellations."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from storage.events import Event, Registration
 REMINDER = "events.reminder"
 PROMOTED = "events.promoted"
 CANCELLED = "events.cancelled"
+MOVED = "events.moved"
 
 # What an event sends, per kind, as outbox batches for `outbox.report`. Broadcasts' batches
 # start with "broadcast:", so these never mix into an announcement's counts.
 REMINDERS_BATCH = "event:{event}:reminders"
 PROMOTIONS_BATCH = "event:{event}:promotions"
 CANCELLED_BATCH = "event:{event}:cancelled"
+MOVED_BATCH = "event:{event}:moved"
 
 
 async def schedule_reminders(turn: Turn, reg: Registration, event: Event) -> None:
@@ -151,4 +154,58 @@ async def render_cancelled(render: Render, args: Mapping[str, Any]) -> list[Repl
     return [Reply(text, title=i18n.t("Event cancelled"))]
 
 
-RENDERERS = {REMINDER: render_reminder, PROMOTED: render_promoted, CANCELLED: render_cancelled}
+async def tell_moved(turn: Turn, event: Event) -> int:
+    """Queue the new date for everyone registered or waiting; how many will be told."""
+    told = 0
+    start = to_db(event.starts_at)
+    for reg in await events.registrations(turn.db, event.id):
+        if reg.status in ("confirmed", "waitlisted") and await turn.notify(
+            reg.user_key,
+            MOVED,
+            {"registration": reg.id, "start": start},
+            key=f"event-moved:{reg.id}:{start}",  # moved twice to the same time: told once
+            batch=MOVED_BATCH.format(event=event.id),
+        ):
+            told += 1
+    return told
+
+
+async def render_moved(render: Render, args: Mapping[str, Any]) -> list[Reply] | None:
+    """The event has a new date: the time, and for a seat its calendar file again."""
+    reg = await events.registration(render.db, int(args["registration"]))
+    if reg is None or reg.user_key != render.user.key or reg.status == "cancelled":
+        return None
+    event = await events.get(render.db, reg.event_id)
+    if event is None or event.status != "published" or render.now >= event.starts_at:
+        return None
+    if to_db(event.starts_at) != args.get("start"):
+        return None  # moved again since: the newer notice says the newer time
+    i18n = render.i18n
+    lines = [
+        i18n.t("{title} has a new date and time:", title=event_views.title(i18n, event)),
+        "",
+        event_views.when(i18n, event, render.user.time_zone),
+        event_views.place(i18n, event),
+        "",
+        i18n.t(
+            "Your registration stands; your check-in code stays {code}.", code=event_views.code(reg)
+        )
+        if reg.status == "confirmed"
+        else i18n.t("You are still on the waitlist."),
+    ]
+    replies = [Reply("\n".join(lines), title=i18n.t("New date"))]
+    if reg.status == "confirmed":
+        invite = await calendar_reply(
+            i18n, render.db, reg, render.user.channel, render.settings.public_url
+        )
+        if invite is not None:
+            replies.append(invite)
+    return replies
+
+
+RENDERERS = {
+    REMINDER: render_reminder,
+    PROMOTED: render_promoted,
+    MOVED: render_moved,
+    CANCELLED: render_cancelled,
+}

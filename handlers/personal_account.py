@@ -23,6 +23,7 @@ Records = Sequence[Mapping[str, Any]]
 MESSAGE_KINDS = {
     "events.reminder": N_("an event reminder"),
     "events.promoted": N_("a seat that freed up for you"),
+    "events.moved": N_("an event's new date"),
     "events.cancelled": N_("an event's cancellation"),
     "questions.answer": N_("a consular officer's message"),
     "questions.closed": N_("a question closed"),

@@ -47,6 +47,7 @@ class Event:
     texts: dict[str, Text] = field(default_factory=dict)
     taken: int = 0  # seats of confirmed registrations
     waiting: int = 0  # registrations on the waitlist
+    updated_at: datetime | None = None  # the last edit: a calendar file's SEQUENCE follows it
 
     def text(self, locale: str) -> Text:
         """The title and description in a language, or in the first language that has them."""
@@ -153,6 +154,7 @@ async def _events(tx: Tx, rows: list[Row]) -> list[Event]:
             texts.get(row["id"], {}),
             row["taken"],
             row["waiting"],
+            _time(row["updated_at"]),
         )
         for row in rows
     ]

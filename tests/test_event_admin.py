@@ -374,8 +374,19 @@ async def test_publish_edit_and_cancel_telling_everyone_once(
     await boss.send("21:00")
     await boss.press("start")
     assert boss.replies[0].text == "Saved."
+    assert boss.replies[1].text == "2 people registered or waiting will be told the new date."
     reminders = await rows(db, "SELECT count(*) FROM outbox WHERE renderer = 'events.reminder'")
     assert reminders[0][0] == old_reminders[0][0] + 2  # anna's, for the new start
+    news = io.StringIO()
+    ben = ConsoleSender(
+        ConsoleChannel(engine, "console:ben", news, interactive=False, files=tmp_path)
+    )
+    worker = OutboxWorker(db, engine.registry, engine.catalogs, engine.settings, [ben])
+    while await worker.run_once(ben):
+        pass
+    assert "*Nuova data*" in news.getvalue()  # in Ben's language, waiting still
+    assert "È ancora in lista d'attesa." in news.getvalue()
+    assert "19:00" in news.getvalue()
     await boss.press("Edit")
     await boss.press("Title and description")
     await boss.press("el")
@@ -410,6 +421,7 @@ async def test_publish_edit_and_cancel_telling_everyone_once(
         pass
     told = out.getvalue()
     assert told.count("*Evento annullato*") == 1  # in Ben's language, once
+    assert "Nuova data" not in told  # told already, and not again
     assert "Ci dispiace: l'evento Incontro a Milano" in told
     assert "Promemoria" not in told
     await first.press(f"event:{event}")

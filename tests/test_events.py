@@ -22,7 +22,7 @@ from bot.messages import Attachment
 from bot.outbox import OutboxWorker
 from handlers import build_registry, event_demo, event_files, event_views
 from storage import events
-from storage.clock import utcnow
+from storage.clock import to_db, utcnow
 from storage.database import Database
 from storage.events import Text
 from tests.event_fixtures import add_event, local, member, rows
@@ -556,6 +556,18 @@ async def test_the_qr_image_and_the_calendar_file_again(
     await person.press("Add to calendar")
     assert isinstance(person.replies[0].attachment, Attachment)
     assert person.replies[0].attachment.filename == f"event-{event}.ics"
+    first = icalendar.Calendar.from_ical(person.replies[0].attachment.data)
+    [entry] = first.walk("VEVENT")
+    async with db.transaction() as tx:  # an edit later: the file's SEQUENCE grows with it
+        await tx.execute(
+            "UPDATE events SET updated_at = ? WHERE id = ?",
+            (to_db(utcnow() + timedelta(minutes=5)), event),
+        )
+    await person.press("Add to calendar")
+    assert isinstance(person.replies[0].attachment, Attachment)
+    [later] = icalendar.Calendar.from_ical(person.replies[0].attachment.data).walk("VEVENT")
+    assert later["UID"] == entry["UID"]
+    assert int(later.decoded("SEQUENCE")) > int(entry.decoded("SEQUENCE")) >= 0
 
 
 async def test_the_demo_seeds_marked_samples_dated_from_today(db: Database) -> None:
