@@ -82,7 +82,9 @@ async def consequences(turn: Turn) -> list[str]:
     if await _count(turn, "SELECT count(*) FROM idea_drafts WHERE user_key = :key"):
         lines.append(turn.t("Your unfinished project idea is deleted."))
     if await _count(turn, "SELECT count(*) FROM skills_profiles WHERE user_key = :key"):
-        lines.append(turn.t("Your skills profile is deleted."))
+        lines.append(
+            turn.t("Your skills profile is deleted, with its languages and offers of help.")
+        )
     waiting = await _count(
         turn,
         "SELECT count(*) FROM outbox WHERE recipient = :key"

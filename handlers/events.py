@@ -404,12 +404,21 @@ async def ask_cancel(turn: Turn) -> Next | None:
     found = await _own(turn)
     if found is None or found[0].status == "cancelled":
         return "registration"
-    turn.reply(
-        turn.t(
-            "Cancel your registration for {title}? Your seats will go to the next person on the"
+    reg, event = found
+    title = event_views.title(turn.i18n, event)
+    if reg.status != "confirmed":  # waiting: no seat to hand on
+        question = turn.t("Leave the waitlist for {title}?", title=title)
+    else:
+        question = turn.ngettext(
+            "Cancel your registration for {title}? Your seat will go to the next person on the"
             " waitlist.",
-            title=event_views.title(turn.i18n, found[1]),
-        ),
+            "Cancel your registration for {title}? Your {n} seats will go to the next people on"
+            " the waitlist.",
+            reg.seats,
+            title=title,
+        )
+    turn.reply(
+        question,
         buttons=[
             Button(turn.t("Yes, cancel my registration"), "yes"),
             Button(turn.t("No, keep it"), "no"),

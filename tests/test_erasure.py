@@ -33,7 +33,7 @@ async def test_delete_says_what_will_happen_then_leaves_nothing_behind(
         "Your question to the consular officers is deleted, with its answers",
         "Your 2 project ideas are deleted, with their history",
         "Your unfinished project idea is deleted.",
-        "Your skills profile is deleted.",
+        "Your skills profile is deleted, with its languages and offers of help.",
         "messages waiting to be sent to you are not sent.",
         "Your language, profile, agreement to the privacy notice",
         "This cannot be undone.",

@@ -213,8 +213,17 @@ async def test_cancelling_promotes_the_first_in_line_and_tells_them(
     await first.send("/registrations")
     await first.press("Meeting in Milan")
     await first.press("Cancel my registration")
+    assert first.last.text == (
+        "Cancel your registration for Meeting in Milan? Your 2 seats will go to the next people"
+        " on the waitlist."
+    )
     await first.press("Yes, cancel my registration")
     assert first.replies[0].text == "Your registration for Meeting in Milan is cancelled."
+    await single.send("/registrations")
+    await single.press("Meeting in Milan")
+    await single.press("Cancel my registration")  # waiting: no seat to hand on
+    assert single.last.text == "Leave the waitlist for Meeting in Milan?"
+    await single.press("No, keep it")
     statuses = await rows(db, "SELECT user_key, status FROM registrations ORDER BY id")
     assert statuses == [
         ("console:first", "cancelled"),
