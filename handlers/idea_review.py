@@ -243,7 +243,7 @@ async def show_idea(turn: Turn) -> Next | None:
     facts = turn.t(
         "From {member} · language: {language} · channel: {channel} · country: {country}",
         member=idea.user_key,
-        language=idea.locale,
+        language=turn.i18n.language(idea.locale),  # named, not a code
         channel=idea.channel,
         country=country_name(idea.country, turn.locale) if idea.country else "–",
     )

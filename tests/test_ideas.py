@@ -531,7 +531,7 @@ async def test_admin_lists_by_status_sector_and_county_and_moves_an_idea_on(
     await admin.press("received")
     await admin.press(f"IDEA-{YEAR}-0001 · received · Frantoio a Valona")
     assert admin.last.title == f"IDEA-{YEAR}-0001 · received"
-    assert "From telegram:7505 · language: it · channel: telegram" in admin.last.text
+    assert "From telegram:7505 · language: Italian · channel: telegram" in admin.last.text
     await admin.press("Change the status")
     assert "received" not in admin.labels  # only a move to another status
     await admin.press("under review")
