@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.console import ConsoleChannel, ConsoleSender
+from bot.engine import Engine
+from bot.outbox import OutboxWorker
 from storage import events
 from storage.clock import utcnow
 from storage.database import Database
@@ -73,3 +78,13 @@ async def member(
 async def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows as plain tuples, read on the read-only connection."""
     return [tuple(r) for r in await db.read_all(sql, params)]
+
+
+async def delivered(engine: Engine, key: str, folder: Path) -> str:
+    """What the outbox sends a console user now, as their console prints it."""
+    out = io.StringIO()
+    sender = ConsoleSender(ConsoleChannel(engine, key, out, interactive=False, files=folder))
+    worker = OutboxWorker(engine.db, engine.registry, engine.catalogs, engine.settings, [sender])
+    while await worker.run_once(sender):
+        pass
+    return out.getvalue()

@@ -14,11 +14,9 @@ import pytest
 
 from bot import outbox
 from bot.config import Settings
-from bot.console import ConsoleChannel, ConsoleSender
 from bot.engine import Engine
 from bot.i18n import LANGUAGE_NAMES, Catalogs
 from bot.messages import Attachment
-from bot.outbox import OutboxWorker
 from bot.runtime import engine_for, telegram_application
 from bot.telegram import configure
 from handlers import (
@@ -34,7 +32,7 @@ from storage import events, users
 from storage.clock import to_db, utcnow
 from storage.database import Database
 from storage.events import Text
-from tests.event_fixtures import add_event, member, rows
+from tests.event_fixtures import add_event, delivered, member, rows
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.harness import Chat
 
@@ -377,16 +375,10 @@ async def test_publish_edit_and_cancel_telling_everyone_once(
     assert boss.replies[1].text == "2 people registered or waiting will be told the new date."
     reminders = await rows(db, "SELECT count(*) FROM outbox WHERE renderer = 'events.reminder'")
     assert reminders[0][0] == old_reminders[0][0] + 2  # anna's, for the new start
-    news = io.StringIO()
-    ben = ConsoleSender(
-        ConsoleChannel(engine, "console:ben", news, interactive=False, files=tmp_path)
-    )
-    worker = OutboxWorker(db, engine.registry, engine.catalogs, engine.settings, [ben])
-    while await worker.run_once(ben):
-        pass
-    assert "*Nuova data*" in news.getvalue()  # in Ben's language, waiting still
-    assert "È ancora in lista d'attesa." in news.getvalue()
-    assert "19:00" in news.getvalue()
+    news = await delivered(engine, "console:ben", tmp_path)
+    assert "*Nuova data*" in news  # in Ben's language, waiting still
+    assert "È ancora in lista d'attesa." in news
+    assert "19:00" in news
     await boss.press("Edit")
     await boss.press("Title and description")
     await boss.press("el")
@@ -412,14 +404,7 @@ async def test_publish_edit_and_cancel_telling_everyone_once(
     )
     assert notices == [("console:anna",), ("console:ben",)]
 
-    out = io.StringIO()
-    sender = ConsoleSender(
-        ConsoleChannel(engine, "console:ben", out, interactive=False, files=tmp_path)
-    )
-    worker = OutboxWorker(db, engine.registry, engine.catalogs, engine.settings, [sender])
-    while await worker.run_once(sender):
-        pass
-    told = out.getvalue()
+    told = await delivered(engine, "console:ben", tmp_path)
     assert told.count("*Evento annullato*") == 1  # in Ben's language, once
     assert "Nuova data" not in told  # told already, and not again
     assert "Ci dispiace: l'evento Incontro a Milano" in told
