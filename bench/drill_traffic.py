@@ -68,7 +68,10 @@ async def signup(user: Member, n: int, roles: Roles, event: int) -> None:
     if n % 3 == 0:
         await user.say("/registrations", expect="My registrations")
         await user.say("1", expect="Cancel my registration")
-        await user.press("Cancel my registration", expect="Cancel your registration for")
+        await user.press(
+            "Cancel my registration",
+            expect=("Cancel your registration for", "Leave the waitlist for"),  # seat, or waiting
+        )
         await user.press("Yes, cancel my registration", expect="is cancelled")
         roles.cancelled.append(user.key)
 
