@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale, negotiate_locale
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -133,6 +133,10 @@ class Translator:
     def number(self, value: float) -> str:
         """A number with the locale's separators."""
         return str(format_decimal(value, locale=self.locale))
+
+    def until(self, delta: dt.timedelta) -> str:
+        """How far ahead something is, as this locale says it ("in 2 hours", "tra 1 giorno")."""
+        return str(format_timedelta(delta, add_direction=True, locale=self.locale))
 
     def language(self, code: str) -> str:
         """A language named as this locale writes it mid-sentence ("in albanese", "στα

@@ -101,6 +101,9 @@ async def render_reminder(render: Render, args: Mapping[str, Any]) -> list[Reply
         return None  # the start changed since this reminder was queued: a newer one is queued
     i18n = render.i18n
     lines = [
+        # The day before and two hours before must not read the same: say how soon.
+        i18n.t("It starts {soon}.", soon=i18n.until(event.starts_at - render.now)),
+        "",
         event_views.when(i18n, event, render.user.time_zone),
         event_views.place(i18n, event),
         event_views.party(i18n, reg),
