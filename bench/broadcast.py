@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import html
 import json
 import math
@@ -52,7 +51,7 @@ import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bench.children import finish
+from bench.children import finish, stdin_closed
 from bot.broadcasts import BASE
 from bot.config import Settings
 from bot.engine import Engine
@@ -201,20 +200,6 @@ class CountingTelegram(FakeTelegram):
             "window": sum(1 for at in self.arrivals if since <= at < until),
             "cpu": time.process_time(),
         }
-
-
-async def stdin_closed(seconds: float) -> None:
-    """Wait (at most `seconds`) until the parent closes our stdin or writes a line to it."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
-    )
-    try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(reader.readline(), seconds)
-    finally:
-        transport.close()
 
 
 async def serve_fake() -> None:

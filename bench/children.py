@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 
 STOP_TIMEOUT = 30.0  # seconds for a child process to exit once told
 
@@ -16,3 +18,17 @@ async def finish(process: asyncio.subprocess.Process) -> None:
     except TimeoutError:
         process.kill()
         await process.wait()
+
+
+async def stdin_closed(seconds: float) -> None:
+    """Wait (at most `seconds`) until the parent closes our stdin or writes a line to it."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reader.readline(), seconds)
+    finally:
+        transport.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import statistics
 import sys
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bench.children import finish
+from bench.children import finish, stdin_closed
 from bot import polling
 from bot.config import Settings
 from bot.runtime import CONCURRENT_UPDATES
@@ -146,20 +145,6 @@ async def load(
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": p99 * 1000,
     }
-
-
-async def stdin_closed(seconds: float) -> None:
-    """Wait (at most `seconds`) until the parent closes our stdin or writes a line to it."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
-    )
-    try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(reader.readline(), seconds)
-    finally:
-        transport.close()
 
 
 async def serve_load(scenario: str, users: int, messages: int) -> None:
