@@ -37,15 +37,10 @@ SUMMIT = {
 
 
 @pytest.fixture
-def settings(db_path: Path) -> Settings:
-    """Admins and officers as in conftest, notice templates, and a price per template."""
-    return Settings(
-        flood_messages=10_000,  # tests send fast; flood control has its own tests
-        database_path=db_path,
-        admins=frozenset({"telegram:1"}),
-        officers=frozenset({"telegram:2"}),
-        twilio_template_sids=TEMPLATES,
-        whatsapp_template_price=Decimal("0.0125"),
+def settings(settings: Settings) -> Settings:
+    """Conftest's settings, with notice templates and a price per template."""
+    return replace(
+        settings, twilio_template_sids=TEMPLATES, whatsapp_template_price=Decimal("0.0125")
     )
 
 
